@@ -1,0 +1,172 @@
+"""The Python API: ``StanceClassifier`` with scikit-learn manners.
+
+    from diplostance.infer import StanceClassifier
+    clf = StanceClassifier.from_pretrained()          # default model folder
+    clf.predict("We will accept the flights once identities are verified.")[0].label
+    clf.predict_proba(texts)                          # (n, 4) in clf.labels order
+
+Texts are tokenised once, sorted by length into batches of equal padded length (no
+compute spent on padding, and each row's numbers independent of its neighbours), run
+through the backend, and put back in input order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
+
+from diplostance.model.calibration import read_temperature, softmax
+from diplostance.model.classifier import check_model_folder
+from diplostance.model.labels import LABELS, NONE_LABEL
+from diplostance.model.paths import default_model_dir
+from diplostance.model.tokenization import DEFAULT_MAX_LENGTH, encode, pad_batch, padded_length
+
+from .backends import Backend, load_backend
+
+DEFAULT_BACKEND = "onnx"
+DEFAULT_BATCH_SIZE = 64
+
+
+@dataclass(frozen=True)
+class EvidenceSpan:
+    """A stretch of the input that pushed the model toward its label (character offsets)."""
+
+    start: int
+    end: int
+    text: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One text's result. ``abstained`` is True when ``min_confidence`` turned the label into none."""
+
+    label: str
+    confidence: float
+    probabilities: dict[str, float]
+    abstained: bool = False
+    evidence: list[EvidenceSpan] | None = field(default=None)
+
+
+def as_text_list(texts: str | Iterable[str]) -> list[str]:
+    """Accept one string or an iterable of strings; raise TypeError/ValueError naming the bad item."""
+    if isinstance(texts, str):
+        texts = [texts]
+    elif texts is None or isinstance(texts, (bytes, bytearray)) or not isinstance(texts, Iterable):
+        raise TypeError(f"texts must be a string or an iterable of strings, not {type(texts).__name__}")
+    items = list(texts)
+    for index, text in enumerate(items):
+        if not isinstance(text, str):
+            raise TypeError(f"text at index {index} is {type(text).__name__}, not str")
+        if not text.strip():
+            raise ValueError(f"text at index {index} is empty")
+    return items
+
+
+class StanceClassifier:
+    """Stance of government statements: cooperative, conditional, refusing or none."""
+
+    labels: tuple[str, ...] = LABELS
+
+    def __init__(
+        self,
+        backend: Backend,
+        tokenizer: PreTrainedTokenizerBase,
+        *,
+        temperature: float = 1.0,
+        max_length: int = DEFAULT_MAX_LENGTH,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        fingerprint: str = "",
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.backend = backend
+        self.tokenizer = tokenizer
+        self.temperature = temperature
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.fingerprint = fingerprint
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        path: str | Path | None = None,
+        *,
+        backend: str = DEFAULT_BACKEND,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        threads: int | None = None,
+    ) -> StanceClassifier:
+        """Load a model folder (default: ``$DIPLOSTANCE_MODEL`` or the per-user cache) after safety checks."""
+        folder = Path(path) if path is not None else default_model_dir()
+        fingerprint = check_model_folder(folder)
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        return cls(
+            load_backend(backend, folder, threads),
+            tokenizer,
+            temperature=read_temperature(folder),
+            max_length=min(DEFAULT_MAX_LENGTH, tokenizer.model_max_length),
+            batch_size=batch_size,
+            fingerprint=fingerprint,
+        )
+
+    def _batches(self, token_ids: list[list[int]]) -> Iterator[tuple[np.ndarray, int]]:
+        """Row indices of each batch and its padded length: rows sorted by length, one padded length a batch."""
+        lengths = np.array([padded_length(len(ids), self.max_length) for ids in token_ids])
+        order = np.argsort(lengths, kind="stable")
+        start = 0
+        while start < len(order):
+            length = lengths[order[start]]
+            stop = start
+            while stop < len(order) and stop - start < self.batch_size and lengths[order[stop]] == length:
+                stop += 1
+            yield order[start:stop], int(length)
+            start = stop
+
+    def logits_of_ids(self, token_ids: list[list[int]]) -> np.ndarray:
+        """Raw logits (n, 4) for already-tokenised rows, in input order."""
+        out = np.zeros((len(token_ids), len(LABELS)), dtype=np.float32)
+        for rows, length in self._batches(token_ids):
+            inputs = pad_batch([token_ids[i] for i in rows], length, self.tokenizer.pad_token_id)
+            out[rows] = self.backend.logits(inputs)
+        return out
+
+    def encode(self, texts: list[str]) -> list[list[int]]:
+        return encode(self.tokenizer, texts, self.max_length)
+
+    def predict_proba(self, texts: str | Iterable[str]) -> np.ndarray:
+        """Calibrated probabilities, shape (n, 4), columns in ``self.labels`` order."""
+        items = as_text_list(texts)
+        if not items:
+            return np.zeros((0, len(LABELS)))
+        return softmax(self.logits_of_ids(self.encode(items)), self.temperature)
+
+    def predict(self, texts: str | Iterable[str], *, min_confidence: float | None = None) -> list[Prediction]:
+        """One Prediction per text, in input order.
+
+        ``min_confidence``: where the top probability is below it, the label becomes ``none``
+        and ``abstained`` is True (the probabilities are left as the model gave them).
+        """
+        return predictions_from_proba(self.predict_proba(texts), min_confidence)
+
+
+def predictions_from_proba(proba: np.ndarray, min_confidence: float | None = None) -> list[Prediction]:
+    """Turn probability rows into Predictions, applying the abstention threshold."""
+    if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
+        raise ValueError(f"min_confidence must be between 0 and 1, got {min_confidence}")
+    results = []
+    for row in proba:
+        top = int(row.argmax())
+        abstained = min_confidence is not None and row[top] < min_confidence
+        results.append(
+            Prediction(
+                label=NONE_LABEL if abstained else LABELS[top],
+                confidence=float(row[top]),
+                probabilities={label: float(p) for label, p in zip(LABELS, row)},
+                abstained=abstained,
+            )
+        )
+    return results

@@ -1,0 +1,165 @@
+"""The `diplostance` command: a thin layer that fills the config dataclasses and reports.
+
+Every expected failure (missing file, bad column, unsafe model folder, bad label, a row
+that cannot be scored under --on-error fail) ends with one line on stderr and exit code 2;
+an interrupted job ends with exit code 130 and says how to resume.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from diplostance.model.classifier import ModelFolderError
+from diplostance.model.manifest import ManifestError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0])
+
+ModelOption = Annotated[Path | None, typer.Option("--model", help="Model folder (default: $DIPLOSTANCE_MODEL or the user cache).")]
+BackendOption = Annotated[str, typer.Option("--backend", help="torch or onnx (int8, faster).")]
+ThreadsOption = Annotated[int | None, typer.Option("--threads", help="CPU threads (default: one per core).")]
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ModelFolderError, ManifestError, FileNotFoundError)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _load(model: Path | None, backend: str, batch_size: int = 64, threads: int | None = None):
+    from .classifier import StanceClassifier
+
+    return StanceClassifier.from_pretrained(model, backend=backend, batch_size=batch_size, threads=threads)
+
+
+@app.command()
+def train(
+    data: Annotated[list[Path] | None, typer.Option("--data", help="Labelled JSONL/CSV/Parquet (repeatable).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Model folder to write.")] = None,
+    base_model: Annotated[Path | None, typer.Option("--base-model", help="Pretrained encoder folder.")] = None,
+    epochs: Annotated[int, typer.Option(help="Maximum epochs (early stopping on dev macro-F1).")] = 6,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 13,
+    max_length: Annotated[int, typer.Option("--max-length", help="Word pieces kept per text.")] = 256,
+) -> None:
+    """Fine-tune the classifier, calibrate it, evaluate on the test split and write the model folder."""
+    from diplostance.train.data import DataError
+    from diplostance.train.finetune import TrainConfig
+    from diplostance.train.finetune import train as run_training
+
+    config = TrainConfig(epochs=epochs, seed=seed, max_length=max_length, base_model=base_model)
+    if data:
+        config.data = list(data)
+    if out:
+        config.out = out
+    try:
+        metrics = run_training(config)
+    except (DataError, *EXPECTED_ERRORS) as error:
+        raise _fail(str(error)) from None
+    test = metrics.get("test", {})
+    typer.echo(f"model written to {config.out}")
+    if test:
+        typer.echo(f"test: n={test['n']} macro_f1={test['macro_f1']:.3f} accuracy={test['accuracy']:.3f}")
+
+
+@app.command()
+def score(
+    input: Annotated[Path, typer.Argument(help="Input .jsonl, .csv or .parquet.")],
+    out: Annotated[Path, typer.Option("--out", help="Output .jsonl, .csv or .parquet.")],
+    model: ModelOption = None,
+    text_column: Annotated[str, typer.Option("--text-column")] = "text",
+    id_column: Annotated[str, typer.Option("--id-column", help="Named in error messages.")] = "id",
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 64,
+    backend: BackendOption = "onnx",
+    threads: ThreadsOption = None,
+    on_error: Annotated[str, typer.Option("--on-error", help="record: keep going, error column; fail: stop.")] = "record",
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its checkpoint.")] = False,
+    min_confidence: Annotated[float | None, typer.Option("--min-confidence", min=0.0, max=1.0)] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """Score every row of a file; one output row per input row, in order."""
+    from .job import Interrupted, ResumeError, RowError, ScoreConfig, ScoreJob
+    from .records import InputError
+
+    config = ScoreConfig(input=input, output=out, text_column=text_column, id_column=id_column,
+                         on_error=on_error, resume=resume, min_confidence=min_confidence, progress=progress)
+    try:
+        job = ScoreJob(_load(model, backend, batch_size, threads), config)
+        summary = job.run()
+    except Interrupted as stop:
+        raise _fail(str(stop), 130) from None
+    except (InputError, ResumeError, RowError, ValueError, *EXPECTED_ERRORS) as error:
+        raise _fail(str(error)) from None
+    typer.echo(
+        f"{summary.rows} rows -> {out}: {summary.scored} scored, {summary.errors} with errors"
+        + (f", {summary.blank_lines} blank lines skipped" if summary.blank_lines else "")
+        + (f" (resumed after row {summary.resumed_from})" if summary.resumed_from else ""),
+        err=True,
+    )
+
+
+@app.command()
+def predict(
+    texts: Annotated[list[str], typer.Argument(help="Statements to label.")],
+    model: ModelOption = None,
+    backend: BackendOption = "onnx",
+    min_confidence: Annotated[float | None, typer.Option("--min-confidence", min=0.0, max=1.0)] = None,
+) -> None:
+    """Print label and confidence for each text."""
+    try:
+        predictions = _load(model, backend).predict(texts, min_confidence=min_confidence)
+    except (ValueError, TypeError, *EXPECTED_ERRORS) as error:
+        raise _fail(str(error)) from None
+    for text, p in zip(texts, predictions):
+        flag = " (abstained)" if p.abstained else ""
+        typer.echo(f"{p.label}\t{p.confidence:.3f}{flag}\t{text}")
+
+
+@app.command()
+def evaluate(
+    data: Annotated[Path, typer.Argument(help="Labelled .jsonl/.csv/.parquet (text, label).")],
+    model: ModelOption = None,
+    backend: BackendOption = "onnx",
+    split: Annotated[str | None, typer.Option("--split", help="Only rows of this split (train/dev/test).")] = None,
+) -> None:
+    """Print JSON metrics of the model on labelled data."""
+    from diplostance.model.metrics import probability_metrics
+    from diplostance.train.data import DataError, load_examples
+
+    try:
+        examples = [e for e in load_examples([data]) if split is None or e.split == split]
+        if not examples:
+            raise DataError(f"{data}: no rows" + (f" in split {split!r}" if split else ""))
+        proba = _load(model, backend).predict_proba([e.text for e in examples])
+    except (DataError, *EXPECTED_ERRORS) as error:
+        raise _fail(str(error)) from None
+    typer.echo(json.dumps(probability_metrics([e.label for e in examples], proba), indent=2))
+
+
+@app.command()
+def export(model: ModelOption = None) -> None:
+    """(Re)create the int8 ONNX model inside a model folder."""
+    from diplostance.model.classifier import check_model_folder
+    from diplostance.model.manifest import write_manifest
+    from diplostance.model.onnx_export import export_onnx
+    from diplostance.model.paths import default_model_dir
+
+    folder = model or default_model_dir()
+    try:
+        check_model_folder(folder)
+        path = export_onnx(folder)
+        write_manifest(folder)
+    except EXPECTED_ERRORS as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"wrote {path}")
+
+
+def main() -> None:
+    app(prog_name="diplostance")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

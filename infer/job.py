@@ -1,0 +1,266 @@
+"""The batch scoring job behind ``diplostance score``: stream rows in, score them in fixed
+windows, write each window as a part, join the parts into the output at the end.
+
+Guarantees (each tested):
+- one output row per input row, in input order; unscorable rows carry ``error``;
+- the output file appears only when complete (temporary file, fsync, rename);
+- a killed run resumes from its last complete window with ``--resume`` and gives the
+  same bytes as an uninterrupted run; the checkpoint names the input (size and sampled
+  SHA-256) and the model (manifest fingerprint and backend) and refuses any other;
+- SIGINT/SIGTERM stop at the next window boundary, with a checkpoint;
+- probabilities are rounded to ``PRECISION`` decimals, so output does not depend on
+  batch size or on the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import shutil
+import signal
+import sys
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from diplostance.model.labels import LABELS, NONE_LABEL
+
+from .classifier import StanceClassifier
+from .records import InputError, ReadStats, Record, file_format, read_records
+from .writers import OUTPUT_COLUMNS, PROBABILITY_COLUMNS, join_parts, write_part
+
+PRECISION = 4
+"""Decimals kept for probabilities and confidence in scored files."""
+
+ON_ERROR = ("record", "fail")
+FINGERPRINT_SAMPLE = 4 << 20
+
+
+class RowError(RuntimeError):
+    """--on-error fail met a row that cannot be scored."""
+
+
+class Interrupted(RuntimeError):
+    """SIGINT/SIGTERM arrived; the job stopped at a window boundary with a checkpoint."""
+
+
+class ResumeError(ValueError):
+    """A checkpoint exists but belongs to another input, model or setting."""
+
+
+@dataclass
+class ScoreConfig:
+    """What `diplostance score` does. Defaults are the documented behaviour."""
+
+    input: Path
+    output: Path
+    text_column: str = "text"
+    id_column: str | None = "id"
+    window: int = 2048
+    on_error: str = "record"
+    resume: bool = False
+    min_confidence: float | None = None
+    progress: bool = True
+
+
+@dataclass
+class ScoreSummary:
+    rows: int = 0
+    scored: int = 0
+    errors: int = 0
+    blank_lines: int = 0
+    resumed_from: int = 0
+    dropped_keys: list[str] = field(default_factory=list)
+
+
+def input_fingerprint(path: Path) -> dict:
+    """Size plus SHA-256 of the first and last 4 MiB: cheap on huge files, catches edits and swaps."""
+    size = path.stat().st_size
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        digest.update(handle.read(FINGERPRINT_SAMPLE))
+        if size > FINGERPRINT_SAMPLE:
+            handle.seek(max(FINGERPRINT_SAMPLE, size - FINGERPRINT_SAMPLE))
+            digest.update(handle.read())
+    return {"size": size, "sha256_sampled": digest.hexdigest()}
+
+
+def work_dir_for(output: Path) -> Path:
+    return output.with_name(f".{output.name}.diplostance-parts")
+
+
+def scored_columns(proba_row: np.ndarray, min_confidence: float | None) -> dict:
+    """The output columns of one scored row (rounded to PRECISION)."""
+    top = int(proba_row.argmax())
+    confidence = round(float(proba_row[top]), PRECISION)
+    abstained = min_confidence is not None and proba_row[top] < min_confidence
+    columns = {
+        "stance": NONE_LABEL if abstained else LABELS[top],
+        "confidence": confidence,
+        **{c: round(float(p), PRECISION) for c, p in zip(PROBABILITY_COLUMNS, proba_row)},
+        "error": None,
+    }
+    if min_confidence is not None:
+        columns["abstained"] = bool(abstained)
+    return columns
+
+
+class _StopFlag:
+    """Turns SIGINT/SIGTERM into a flag checked at window boundaries."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> _StopFlag:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, _frame) -> None:
+        self.signal = signum
+
+    def __exit__(self, *_exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def _windows(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
+    window: list[Record] = []
+    for record in records:
+        window.append(record)
+        if len(window) == size:
+            yield window
+            window = []
+    if window:
+        yield window
+
+
+class ScoreJob:
+    def __init__(self, classifier: StanceClassifier, config: ScoreConfig) -> None:
+        if config.on_error not in ON_ERROR:
+            raise ValueError(f"on_error must be one of {', '.join(ON_ERROR)}, got {config.on_error!r}")
+        self.classifier = classifier
+        self.config = config
+        self.in_format = file_format(config.input)
+        self.out_format = file_format(config.output)
+        self.work = work_dir_for(config.output)
+        self.checkpoint_path = self.work / "checkpoint.json"
+        self.summary = ScoreSummary()
+
+    # -- checkpoint -------------------------------------------------------------------
+    def _identity(self) -> dict:
+        return {
+            "input": str(self.config.input.resolve()),
+            "input_fingerprint": input_fingerprint(self.config.input),
+            "model": self.classifier.fingerprint,
+            "backend": self.classifier.backend.name,
+            "text_column": self.config.text_column,
+            "window": self.config.window,
+            "min_confidence": self.config.min_confidence,
+            "output_format": self.out_format,
+        }
+
+    def _start(self, identity: dict) -> dict:
+        """The state to continue from: a verified checkpoint with --resume, else a fresh work dir."""
+        if self.config.resume and self.checkpoint_path.is_file():
+            state = json.loads(self.checkpoint_path.read_text())
+            for key, value in identity.items():
+                if state["identity"].get(key) != value:
+                    raise ResumeError(
+                        f"cannot resume: the checkpoint in {self.work} was made with a different {key.replace('_', ' ')} "
+                        f"({state['identity'].get(key)!r}, now {value!r}); rerun without --resume to start over"
+                    )
+            return state
+        if self.work.exists():
+            shutil.rmtree(self.work)
+        self.work.mkdir(parents=True)
+        return {"identity": identity, "rows_done": 0, "parts": [], "columns": None, "summary": asdict(ScoreSummary())}
+
+    def _save_checkpoint(self, state: dict) -> None:
+        tmp = self.checkpoint_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state))
+        tmp.replace(self.checkpoint_path)
+
+    # -- rows -------------------------------------------------------------------------
+    def _columns(self, stats: ReadStats, window: list[Record]) -> list[str]:
+        """Input columns (declared, or the first window's keys in order), then the output columns."""
+        names = list(stats.columns or dict.fromkeys(k for r in window for k in r.columns))
+        clash = [c for c in names if c in OUTPUT_COLUMNS or c == "abstained"]
+        if clash:
+            raise InputError(f"{self.config.input}: input already has output column {clash[0]!r}; rename it first")
+        extra = ["abstained"] if self.config.min_confidence is not None else []
+        return names + list(OUTPUT_COLUMNS) + extra
+
+    def _score_window(self, window: list[Record]) -> list[dict]:
+        valid = [i for i, r in enumerate(window) if r.error is None]
+        proba = self.classifier.predict_proba([window[i].text for i in valid]) if valid else np.zeros((0, len(LABELS)))
+        rows: list[dict] = []
+        scored = dict(zip(valid, proba))
+        for i, record in enumerate(window):
+            if i in scored:
+                rows.append({**record.columns, **scored_columns(scored[i], self.config.min_confidence)})
+            else:
+                if self.config.on_error == "fail":
+                    row_id = record.columns.get(self.config.id_column) if self.config.id_column else None
+                    named = f" ({self.config.id_column}={row_id})" if row_id is not None else ""
+                    raise RowError(f"{self.config.input}:{record.line}{named}: {record.error}")
+                failed = {c: None for c in OUTPUT_COLUMNS} | {"error": record.error}
+                rows.append({**record.columns, **failed})
+        return rows
+
+    def _note_dropped(self, rows: list[dict], columns: list[str]) -> None:
+        if self.out_format == "jsonl":
+            return
+        known = set(columns)
+        for row in rows:
+            for key in row:
+                if key not in known and key not in self.summary.dropped_keys:
+                    self.summary.dropped_keys.append(key)
+                    print(f"warning: input key {key!r} first appears after the first window; "
+                          f"{self.out_format.upper()} output has no column for it", file=sys.stderr)
+
+    # -- run --------------------------------------------------------------------------
+    def run(self) -> ScoreSummary:
+        from tqdm import tqdm
+
+        config = self.config
+        state = self._start(self._identity())
+        stats = ReadStats()
+        records = read_records(config.input, config.text_column, stats)
+        self.summary = ScoreSummary(**{**state["summary"], "resumed_from": state["rows_done"]})
+        progress = tqdm(unit="rows", disable=not config.progress, initial=state["rows_done"], file=sys.stderr)
+        remaining = itertools.islice(records, state["rows_done"], None)
+        with _StopFlag() as stop, progress:
+            for window in _windows(remaining, config.window):
+                if state["columns"] is None:
+                    state["columns"] = self._columns(stats, window)
+                rows = self._score_window(window)
+                self._note_dropped(rows, state["columns"])
+                part = self.work / f"part-{len(state['parts']):06d}.{self.out_format}"
+                write_part(rows, part, self.out_format, state["columns"], header=not state["parts"])
+                errors = sum(r["error"] is not None for r in rows)
+                self.summary.rows += len(rows)
+                self.summary.errors += errors
+                self.summary.scored += len(rows) - errors
+                state["parts"].append(part.name)
+                state["rows_done"] += len(rows)
+                state["summary"] = asdict(self.summary) | {"resumed_from": 0}
+                self._save_checkpoint(state)
+                progress.update(len(rows))
+                if stop.signal is not None:
+                    raise Interrupted(
+                        f"stopped by signal {signal.Signals(stop.signal).name} after {state['rows_done']} rows; "
+                        "rerun the same command with --resume to continue"
+                    )
+        self.summary.blank_lines = stats.blank_lines
+        if state["columns"] is None:  # an input with no rows still gives a valid (empty) output
+            state["columns"] = self._columns(stats, [])
+            write_part([], self.work / f"part-000000.{self.out_format}", self.out_format, state["columns"], True)
+            state["parts"].append(f"part-000000.{self.out_format}")
+        join_parts([self.work / p for p in state["parts"]], config.output, self.out_format, state["columns"])
+        shutil.rmtree(self.work)
+        return self.summary

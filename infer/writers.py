@@ -1,0 +1,103 @@
+"""Writers for scored rows: JSONL, CSV and Parquet, written as numbered parts that the
+job joins at the end (so a killed run can resume from its last complete part).
+
+Output columns are the input's columns followed by ``OUTPUT_COLUMNS``. CSV and Parquet
+need one set of columns: they take the input's declared columns (a CSV header, a Parquet
+schema, or for JSONL input the keys of the first part); values that cannot be stored in
+them are reported once on stderr, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from diplostance.model.labels import LABELS
+
+PROBABILITY_COLUMNS = tuple(f"p_{label}" for label in LABELS)
+OUTPUT_COLUMNS = ("stance", "confidence", *PROBABILITY_COLUMNS, "error")
+
+
+def _json_value(value: object) -> object:
+    """Values JSON cannot hold as they are (bytes, dates from Parquet) become strings."""
+    if value is None or isinstance(value, (str, int, float, bool, list, dict)):
+        return value
+    return str(value)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def write_part(rows: Sequence[dict], path: Path, fmt: str, columns: Sequence[str], header: bool) -> None:
+    """Write one part file atomically (temporary name, fsync, rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    if fmt == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pylist([{c: _parquet_value(row.get(c), c) for c in columns} for row in rows],
+                                     schema=parquet_schema(columns))
+        pq.write_table(table, tmp)
+    else:
+        buffer = io.StringIO()
+        if fmt == "jsonl":
+            for row in rows:
+                buffer.write(json.dumps({k: _json_value(v) for k, v in row.items()}, ensure_ascii=False) + "\n")
+        else:
+            writer = csv.writer(buffer, lineterminator="\n")
+            if header:
+                writer.writerow(columns)
+            writer.writerows([[_cell(row.get(c)) for c in columns] for row in rows])
+        tmp.write_text(buffer.getvalue(), encoding="utf-8")
+    with tmp.open("rb+") as handle:
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+
+
+def _parquet_value(value: object, column: str) -> object:
+    if column in OUTPUT_COLUMNS:
+        return value
+    return None if value is None else value if isinstance(value, str) else json.dumps(_json_value(value))
+
+
+def parquet_schema(columns: Sequence[str]):
+    """Input columns as strings (JSON for non-strings); output columns typed."""
+    import pyarrow as pa
+
+    types = {"stance": pa.string(), "confidence": pa.float64(), "error": pa.string()}
+    types |= {c: pa.float64() for c in PROBABILITY_COLUMNS}
+    return pa.schema([(c, types.get(c, pa.string())) for c in columns])
+
+
+def join_parts(parts: Sequence[Path], out: Path, fmt: str, columns: Sequence[str]) -> None:
+    """Concatenate parts into ``out`` atomically: a temporary file in the same folder, fsync, rename."""
+    tmp = out.with_name(f".{out.name}.tmp")
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        with pq.ParquetWriter(tmp, parquet_schema(columns)) as writer:
+            for part in parts:
+                writer.write_table(pq.read_table(part))
+    else:
+        with tmp.open("wb") as target:
+            for part in parts:
+                with part.open("rb") as source:
+                    shutil.copyfileobj(source, target)
+    with tmp.open("rb+") as handle:
+        os.fsync(handle.fileno())
+    tmp.replace(out)
+    directory = os.open(out.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

@@ -1,0 +1,1 @@
+"""diplostance.train: the corpus, fine-tuning, calibration and the baselines."""
