@@ -5,25 +5,24 @@
     clf.predict("We will accept the flights once identities are verified.")[0].label
     clf.predict_proba(texts)                          # (n, 4) in clf.labels order
 
-Texts are tokenised once, sorted by length into batches of equal padded length (no
-compute spent on padding, and each row's numbers independent of its neighbours), run
-through the backend, and put back in input order.
+Texts are tokenised once (``diplostance.model.tokenization``), handed to the backend
+(``diplostance.infer.backends``: torch, or int8 ONNX Runtime by default), and come back in
+input order. A row's probabilities never depend on the other rows of the call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from transformers import AutoTokenizer, PreTrainedTokenizerBase
-
 from diplostance.model.calibration import read_temperature, softmax
 from diplostance.model.classifier import check_model_folder
 from diplostance.model.labels import LABELS, NONE_LABEL
 from diplostance.model.paths import default_model_dir
-from diplostance.model.tokenization import DEFAULT_MAX_LENGTH, encode, pad_batch, padded_length
+from diplostance.model.tokenization import DEFAULT_MAX_LENGTH, encode
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from .backends import Backend, load_backend
 
@@ -79,16 +78,12 @@ class StanceClassifier:
         *,
         temperature: float = 1.0,
         max_length: int = DEFAULT_MAX_LENGTH,
-        batch_size: int = DEFAULT_BATCH_SIZE,
         fingerprint: str = "",
     ) -> None:
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.backend = backend
         self.tokenizer = tokenizer
         self.temperature = temperature
         self.max_length = max_length
-        self.batch_size = batch_size
         self.fingerprint = fingerprint
 
     @classmethod
@@ -104,35 +99,25 @@ class StanceClassifier:
         folder = Path(path) if path is not None else default_model_dir()
         fingerprint = check_model_folder(folder)
         tokenizer = AutoTokenizer.from_pretrained(folder)
+        max_length = min(DEFAULT_MAX_LENGTH, tokenizer.model_max_length)
         return cls(
-            load_backend(backend, folder, threads),
+            load_backend(
+                backend,
+                folder,
+                pad_id=tokenizer.pad_token_id,
+                max_length=max_length,
+                batch_size=batch_size,
+                threads=threads,
+            ),
             tokenizer,
             temperature=read_temperature(folder),
-            max_length=min(DEFAULT_MAX_LENGTH, tokenizer.model_max_length),
-            batch_size=batch_size,
+            max_length=max_length,
             fingerprint=fingerprint,
         )
 
-    def _batches(self, token_ids: list[list[int]]) -> Iterator[tuple[np.ndarray, int]]:
-        """Row indices of each batch and its padded length: rows sorted by length, one padded length a batch."""
-        lengths = np.array([padded_length(len(ids), self.max_length) for ids in token_ids])
-        order = np.argsort(lengths, kind="stable")
-        start = 0
-        while start < len(order):
-            length = lengths[order[start]]
-            stop = start
-            while stop < len(order) and stop - start < self.batch_size and lengths[order[stop]] == length:
-                stop += 1
-            yield order[start:stop], int(length)
-            start = stop
-
     def logits_of_ids(self, token_ids: list[list[int]]) -> np.ndarray:
         """Raw logits (n, 4) for already-tokenised rows, in input order."""
-        out = np.zeros((len(token_ids), len(LABELS)), dtype=np.float32)
-        for rows, length in self._batches(token_ids):
-            inputs = pad_batch([token_ids[i] for i in rows], length, self.tokenizer.pad_token_id)
-            out[rows] = self.backend.logits(inputs)
-        return out
+        return self.backend.logits(token_ids)
 
     def encode(self, texts: list[str]) -> list[list[int]]:
         return encode(self.tokenizer, texts, self.max_length)

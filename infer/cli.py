@@ -13,13 +13,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
 from diplostance.model.classifier import ModelFolderError
 from diplostance.model.manifest import ManifestError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0])
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Stance of government statements toward cooperation: cooperative, conditional, refusing, none.",
+)
 
-ModelOption = Annotated[Path | None, typer.Option("--model", help="Model folder (default: $DIPLOSTANCE_MODEL or the user cache).")]
+ModelOption = Annotated[
+    Path | None, typer.Option("--model", help="Model folder (default: $DIPLOSTANCE_MODEL or the user cache).")
+]
 BackendOption = Annotated[str, typer.Option("--backend", help="torch or onnx (int8, faster).")]
 ThreadsOption = Annotated[int | None, typer.Option("--threads", help="CPU threads (default: one per core).")]
 EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ModelFolderError, ManifestError, FileNotFoundError)
@@ -75,7 +80,9 @@ def score(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 64,
     backend: BackendOption = "onnx",
     threads: ThreadsOption = None,
-    on_error: Annotated[str, typer.Option("--on-error", help="record: keep going, error column; fail: stop.")] = "record",
+    on_error: Annotated[
+        str, typer.Option("--on-error", help="record: keep going, error column; fail: stop.")
+    ] = "record",
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its checkpoint.")] = False,
     min_confidence: Annotated[float | None, typer.Option("--min-confidence", min=0.0, max=1.0)] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
@@ -84,8 +91,16 @@ def score(
     from .job import Interrupted, ResumeError, RowError, ScoreConfig, ScoreJob
     from .records import InputError
 
-    config = ScoreConfig(input=input, output=out, text_column=text_column, id_column=id_column,
-                         on_error=on_error, resume=resume, min_confidence=min_confidence, progress=progress)
+    config = ScoreConfig(
+        input=input,
+        output=out,
+        text_column=text_column,
+        id_column=id_column,
+        on_error=on_error,
+        resume=resume,
+        min_confidence=min_confidence,
+        progress=progress,
+    )
     try:
         job = ScoreJob(_load(model, backend, batch_size, threads), config)
         summary = job.run()
@@ -140,6 +155,28 @@ def evaluate(
 
 
 @app.command()
+def show(
+    scored: Annotated[Path, typer.Argument(help="A file written by `diplostance score`.")],
+    text_column: Annotated[str, typer.Option("--text-column")] = "text",
+    width: Annotated[int, typer.Option(help="Characters of text shown per row.")] = 90,
+) -> None:
+    """Print a scored file as a table of text, stance and confidence."""
+    from .records import InputError, read_records
+
+    try:
+        records = list(read_records(scored, text_column))
+    except InputError as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"{'stance':<12} {'conf':>5}  text")
+    for record in records:
+        row = record.columns
+        text = str(row.get(text_column) or "")
+        shown = text if len(text) <= width else text[: width - 1] + "…"
+        confidence = "" if row.get("confidence") is None else f"{row['confidence']:.2f}"
+        typer.echo(f"{row.get('stance') or 'error':<12} {confidence:>5}  {shown}")
+
+
+@app.command()
 def export(model: ModelOption = None) -> None:
     """(Re)create the int8 ONNX model inside a model folder."""
     from diplostance.model.classifier import check_model_folder
@@ -158,6 +195,10 @@ def export(model: ModelOption = None) -> None:
 
 
 def main() -> None:
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
     app(prog_name="diplostance")
 
 

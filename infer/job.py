@@ -25,7 +25,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-
 from diplostance.model.labels import LABELS, NONE_LABEL
 
 from .classifier import StanceClassifier
@@ -146,6 +145,8 @@ class ScoreJob:
         self.classifier = classifier
         self.config = config
         self.in_format = file_format(config.input)
+        if not config.input.is_file():
+            raise InputError(f"{config.input}: no such file")
         self.out_format = file_format(config.output)
         self.work = work_dir_for(config.output)
         self.checkpoint_path = self.work / "checkpoint.json"
@@ -171,14 +172,17 @@ class ScoreJob:
             for key, value in identity.items():
                 if state["identity"].get(key) != value:
                     raise ResumeError(
-                        f"cannot resume: the checkpoint in {self.work} was made with a different {key.replace('_', ' ')} "
+                        f"cannot resume: the checkpoint in {self.work} was made with a different "
+                        f"{key.replace('_', ' ')} "
                         f"({state['identity'].get(key)!r}, now {value!r}); rerun without --resume to start over"
                     )
             return state
         if self.work.exists():
             shutil.rmtree(self.work)
         self.work.mkdir(parents=True)
-        return {"identity": identity, "rows_done": 0, "parts": [], "columns": None, "summary": asdict(ScoreSummary())}
+        state = {"identity": identity, "rows_done": 0, "parts": [], "columns": None, "summary": asdict(ScoreSummary())}
+        self._save_checkpoint(state)
+        return state
 
     def _save_checkpoint(self, state: dict) -> None:
         tmp = self.checkpoint_path.with_suffix(".tmp")
@@ -220,8 +224,11 @@ class ScoreJob:
             for key in row:
                 if key not in known and key not in self.summary.dropped_keys:
                     self.summary.dropped_keys.append(key)
-                    print(f"warning: input key {key!r} first appears after the first window; "
-                          f"{self.out_format.upper()} output has no column for it", file=sys.stderr)
+                    print(
+                        f"warning: input key {key!r} first appears after the first window; "
+                        f"{self.out_format.upper()} output has no column for it",
+                        file=sys.stderr,
+                    )
 
     # -- run --------------------------------------------------------------------------
     def run(self) -> ScoreSummary:

@@ -45,8 +45,9 @@ def write_part(rows: Sequence[dict], path: Path, fmt: str, columns: Sequence[str
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.Table.from_pylist([{c: _parquet_value(row.get(c), c) for c in columns} for row in rows],
-                                     schema=parquet_schema(columns))
+        table = pa.Table.from_pylist(
+            [{c: _parquet_value(row.get(c), c) for c in columns} for row in rows], schema=parquet_schema(columns)
+        )
         pq.write_table(table, tmp)
     else:
         buffer = io.StringIO()

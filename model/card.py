@@ -52,17 +52,19 @@ def render_model_card(info: CardInfo) -> str:
         "  every file, checked at load), `training_config.json`, `metrics.json`.",
         "",
         "## Data",
-        f"Split sizes: {metrics['counts']}. Real statements (White House briefing room, UN General Debate), hand-labelled",
-        "by the codebook, plus authored statements for the refusals and conditions real text lacks. See the project's",
-        "data/README.md (datasheet).",
+        f"Split sizes: {metrics['counts']}. Real statements (White House briefing room, UN General Debate),",
+        "hand-labelled by the codebook, plus authored statements for the refusals and conditions real text lacks.",
+        "See the project's data/README.md (datasheet).",
         "",
     ]
     if test:
+        none_accuracy = "n/a" if test["none_accuracy"] is None else f"{test['none_accuracy']:.3f}"
         lines += [
             "## Metrics on the test split",
-            f"- n = {test['n']}, accuracy = {test['accuracy']:.3f}, macro-F1 over the three stances = {test['macro_f1']:.3f},",
-            f"  accuracy on `none` = {test['none_accuracy'] if test['none_accuracy'] is None else round(test['none_accuracy'], 3)}",
-            f"- Expected calibration error (10 bins): {test['ece_before_calibration']:.3f} before, {test['ece']:.3f} after temperature scaling",
+            f"- n = {test['n']}, accuracy = {test['accuracy']:.3f},",
+            f"  macro-F1 over the three stances = {test['macro_f1']:.3f}, accuracy on `none` = {none_accuracy}",
+            f"- Expected calibration error (10 bins): {test['ece_before_calibration']:.3f} before,",
+            f"  {test['ece']:.3f} after temperature scaling",
             "",
             _metrics_table(test),
             "",

@@ -31,7 +31,12 @@ def classification_metrics(gold: Sequence[str], predicted: Sequence[str]) -> dic
         "macro_f1": float(f1_score(gold, predicted, labels=list(STANCES), average="macro", zero_division=0)),
         "none_accuracy": float(np.mean([p == NONE_LABEL for p in none_rows])) if none_rows else None,
         "per_label": {
-            label: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]), "support": int(support[i])}
+            label: {
+                "precision": float(precision[i]),
+                "recall": float(recall[i]),
+                "f1": float(f1[i]),
+                "support": int(support[i]),
+            }
             for i, label in enumerate(LABELS)
         },
         "confusion_matrix": {
@@ -45,7 +50,11 @@ def expected_calibration_error(probabilities: np.ndarray, gold_ids: np.ndarray, 
     """ECE with equal-width confidence bins: the mean |accuracy - confidence| weighted by bin size."""
     n = len(gold_ids)
     return float(
-        sum(b["count"] / n * abs(b["accuracy"] - b["confidence"]) for b in reliability_bins(probabilities, gold_ids, n_bins) if b["count"])
+        sum(
+            b["count"] / n * abs(b["accuracy"] - b["confidence"])
+            for b in reliability_bins(probabilities, gold_ids, n_bins)
+            if b["count"]
+        )
     )
 
 

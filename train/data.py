@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import datasets
-
 from diplostance.model.labels import LABEL2ID, LABELS
 
 SPLITS = ("train", "dev", "test")

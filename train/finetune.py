@@ -10,8 +10,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from datasets import Dataset
-from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
-
 from diplostance.model.calibration import softmax, write_temperature
 from diplostance.model.card import CardInfo, write_model_card
 from diplostance.model.classifier import build_classifier, save_classifier
@@ -21,6 +19,7 @@ from diplostance.model.metrics import classification_metrics, probability_metric
 from diplostance.model.onnx_export import export_onnx
 from diplostance.model.paths import default_model_dir
 from diplostance.model.tokenization import DEFAULT_MAX_LENGTH, PAD_MULTIPLE, encode
+from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 
 from .calibrate import fit_temperature
 from .data import CORPUS_FILE, Example, by_split, load_examples
@@ -104,6 +103,7 @@ def train(config: TrainConfig) -> dict:
             report_to="none",
             logging_strategy="epoch",
             save_only_model=True,
+            disable_tqdm=False,
         )
         trainer = Trainer(
             model=model,
@@ -118,8 +118,10 @@ def train(config: TrainConfig) -> dict:
         trainer.train()
         dev = trainer.predict(datasets["dev"])
         temperature = fit_temperature(dev.predictions, dev.label_ids)
-        metrics = {"temperature": temperature, "dev": probability_metrics(
-            [LABELS[i] for i in dev.label_ids], softmax(dev.predictions, temperature))}
+        metrics = {
+            "temperature": temperature,
+            "dev": probability_metrics([LABELS[i] for i in dev.label_ids], softmax(dev.predictions, temperature)),
+        }
         if "test" in datasets:
             test = trainer.predict(datasets["test"])
             gold = [LABELS[i] for i in test.label_ids]

@@ -1,0 +1,75 @@
+"""The CLI: exit codes and one-line messages."""
+
+from __future__ import annotations
+
+import json
+
+from diplostance.infer.cli import app
+from helpers import statement_rows, write_rows
+from typer.testing import CliRunner
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_score_and_show(tiny_model, tmp_path):
+    source = write_rows(statement_rows(12), tmp_path / "in.csv")
+    out = tmp_path / "out.parquet"
+    result = invoke("score", source, "--out", out, "--model", tiny_model, "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert "12 rows" in result.output and "12 scored, 0 with errors" in result.output
+    shown = invoke("show", out)
+    assert shown.exit_code == 0 and len(shown.output.splitlines()) == 13
+
+
+def test_missing_text_column_is_one_line_exit_2(tiny_model, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("id,body\n1,hello\n")
+    result = invoke("score", source, "--out", tmp_path / "o.jsonl", "--model", tiny_model)
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1].startswith("error:") and "no column 'text'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unreadable_input_and_missing_model(tiny_model, tmp_path):
+    result = invoke("score", tmp_path / "nope.jsonl", "--out", tmp_path / "o.jsonl", "--model", tiny_model)
+    assert result.exit_code == 2 and "no such file" in result.output
+    result = invoke("predict", "We reject it.", "--model", tmp_path / "no-model")
+    assert result.exit_code == 2 and "no model at" in result.output
+
+
+def test_on_error_fail_exit_code(tiny_model, tmp_path):
+    rows = statement_rows(3)
+    rows[1]["text"] = ""
+    source = write_rows(rows, tmp_path / "in.jsonl")
+    result = invoke("score", source, "--out", tmp_path / "o.jsonl", "--model", tiny_model, "--on-error", "fail")
+    assert result.exit_code == 2 and "in.jsonl:2 (id=r1): line 2: 'text' is empty" in result.output
+
+
+def test_predict_prints_label_and_confidence(tiny_model):
+    result = invoke("predict", "We reject it.", "Talks resume once sanctions end.", "--model", tiny_model)
+    assert result.exit_code == 0
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 2
+    label, confidence, text = lines[0].split("\t")
+    assert label in ("cooperative", "conditional", "refusing", "none") and 0 <= float(confidence) <= 1
+
+
+def test_evaluate_prints_json_metrics(tiny_model, tmp_path):
+    rows = [{"text": r["text"], "label": lab} for r, lab in zip(statement_rows(8), ["refusing", "conditional"] * 4)]
+    data = write_rows(rows, tmp_path / "gold.jsonl")
+    result = invoke("evaluate", data, "--model", tiny_model)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.output)
+    assert metrics["n"] == 8 and "macro_f1" in metrics and "confusion_matrix" in metrics
+    assert set(metrics["per_label"]) == {"cooperative", "conditional", "refusing", "none"}
+
+
+def test_evaluate_rejects_bad_labels_with_file_and_line(tiny_model, tmp_path):
+    data = tmp_path / "gold.jsonl"
+    data.write_text('{"text": "a", "label": "refusing"}\n{"text": "b", "label": "hostile"}\n')
+    result = invoke("evaluate", data, "--model", tiny_model)
+    assert result.exit_code == 2 and "gold.jsonl:2: invalid label 'hostile'" in result.output
