@@ -77,7 +77,8 @@ def score(
     model: ModelOption = None,
     text_column: Annotated[str, typer.Option("--text-column")] = "text",
     id_column: Annotated[str, typer.Option("--id-column", help="Named in error messages.")] = "id",
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 64,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per torch batch.")] = 64,
+    window: Annotated[int, typer.Option("--window", min=1, help="Rows per checkpoint.")] = 2048,
     backend: BackendOption = "onnx",
     threads: ThreadsOption = None,
     on_error: Annotated[
@@ -96,6 +97,7 @@ def score(
         output=out,
         text_column=text_column,
         id_column=id_column,
+        window=window,
         on_error=on_error,
         resume=resume,
         min_confidence=min_confidence,
@@ -195,10 +197,12 @@ def export(model: ModelOption = None) -> None:
 
 
 def main() -> None:
+    import datasets
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
+    datasets.disable_progress_bars()
     app(prog_name="diplostance")
 
 

@@ -269,5 +269,6 @@ class ScoreJob:
             write_part([], self.work / f"part-000000.{self.out_format}", self.out_format, state["columns"], True)
             state["parts"].append(f"part-000000.{self.out_format}")
         join_parts([self.work / p for p in state["parts"]], config.output, self.out_format, state["columns"])
+        self.checkpoint_path.unlink()  # first, so a kill during clean-up never leaves a checkpoint without parts
         shutil.rmtree(self.work)
         return self.summary

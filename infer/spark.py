@@ -43,6 +43,7 @@ from .records import InputError, file_format, text_error
 from .writers import OUTPUT_COLUMNS, parquet_schema
 
 try:
+    import pandas  # noqa: F401  (PySpark's Arrow UDFs refuse to run without it; fail here, with the fix)
     from pyspark.errors import AnalysisException
     from pyspark.sql import DataFrame, SparkSession
     from pyspark.sql.pandas.types import from_arrow_schema
@@ -53,8 +54,10 @@ except ImportError as error:
 DEFAULT_MASTER = "local[2]"
 DEFAULT_THREADS = 1
 SESSION_DEFAULTS = {
-    # Rows per Arrow batch handed to a worker: as many as one window of the local job, so
-    # the classifier's sort-by-length batching has as many rows to group as it has locally.
+    # Rows per Arrow batch handed to a worker: one window of the local job. Enough rows that
+    # the per-batch cost (Arrow conversion, a classifier call) vanishes, and that the torch
+    # backend's sort-by-length batching has as many rows to group as locally; few enough
+    # to keep a worker's memory small.
     "spark.sql.execution.arrow.maxRecordsPerBatch": "2048",
 }
 

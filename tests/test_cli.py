@@ -63,7 +63,7 @@ def test_evaluate_prints_json_metrics(tiny_model, tmp_path):
     data = write_rows(rows, tmp_path / "gold.jsonl")
     result = invoke("evaluate", data, "--model", tiny_model)
     assert result.exit_code == 0, result.output
-    metrics = json.loads(result.output)
+    metrics = json.loads(result.stdout)
     assert metrics["n"] == 8 and "macro_f1" in metrics and "confusion_matrix" in metrics
     assert set(metrics["per_label"]) == {"cooperative", "conditional", "refusing", "none"}
 

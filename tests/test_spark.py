@@ -21,17 +21,15 @@ import pytest
 
 pytest.importorskip("pyspark", reason="pyspark is not installed: pip install 'diplostance[spark]'")
 
+from diplostance.infer import spark as spark_scoring
 from diplostance.infer.classifier import StanceClassifier
 from diplostance.infer.job import ScoreConfig, ScoreJob
 from diplostance.infer.records import InputError
+from diplostance.infer.spark import read_input, score_dataframe, score_files_with_spark, spark_session
 from diplostance.infer.writers import OUTPUT_COLUMNS
 from diplostance.model.classifier import ModelFolderError
 from pyspark import cloudpickle
-from pyspark.sql import DataFrame
 from pyspark.sql.functions import lit
-
-from diplostance.infer import spark as spark_scoring
-from diplostance.infer.spark import read_input, score_dataframe, score_files_with_spark, spark_session
 
 if shutil.which("java") is None:
     pytest.skip("no `java` on PATH: Spark needs a Java 17+ runtime", allow_module_level=True)
@@ -114,7 +112,8 @@ def test_score_dataframe_matches_local_score(spark, statements, tiny_model, loca
 
 
 def test_model_is_loaded_once_per_worker(spark, statements, tiny_model):
-    assert score_dataframe(spark.read.parquet(str(statements)).repartition(4), tiny_model).where("error is null").count()
+    scored = score_dataframe(spark.read.parquet(str(statements)).repartition(4), tiny_model)
+    assert scored.where("error is null").count() == N_ROWS - 2 * len(BAD_TEXTS)
 
     def cache_of_this_worker(batches):
         for _ in batches:
@@ -124,9 +123,8 @@ def test_model_is_loaded_once_per_worker(spark, statements, tiny_model):
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import this test module
     try:
-        workers = [row.asDict() for row in spark.range(4).repartition(4).mapInArrow(
-            cache_of_this_worker, "pid long, loads long, models long"
-        ).collect()]
+        probe = spark.range(4).repartition(4).mapInArrow(cache_of_this_worker, "pid long, loads long, models long")
+        workers = [row.asDict() for row in probe.collect()]
     finally:
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
     assert any(w["loads"] for w in workers), workers  # the probe reached workers that scored
@@ -134,9 +132,10 @@ def test_model_is_loaded_once_per_worker(spark, statements, tiny_model):
 
 
 def test_task_carries_the_model_path_not_the_weights(spark, statements, tiny_model, monkeypatch):
+    df = spark.read.parquet(str(statements))
     tasks = []
-    monkeypatch.setattr(DataFrame, "mapInArrow", lambda _df, func, _schema: tasks.append(func))
-    score_dataframe(spark.read.parquet(str(statements)), tiny_model)
+    monkeypatch.setattr(type(df), "mapInArrow", lambda _df, func, _schema: tasks.append(func))
+    score_dataframe(df, tiny_model)
     payload = cloudpickle.dumps(tasks[0])
     assert str(tiny_model.resolve()).encode() in payload
     assert len(payload) < 2_000 < (tiny_model / "model.onnx").stat().st_size
@@ -146,7 +145,7 @@ def test_score_files_with_spark_writes_parquet(spark, statements, tiny_model, lo
     # A threshold in the middle of the confidences, so that some rows abstain and some do not.
     threshold = statistics.median(row["confidence"] for row in local.values() if row["error"] is None) + 0.00005
     expected = score_locally(tiny_model, statements, tmp_path / "local.jsonl", threshold)
-    assert {row["abstained"] for row in expected.values()} == {True, False, None}
+    assert {row.get("abstained") for row in expected.values()} == {True, False, None}
     out = tmp_path / "scored"
     assert score_files_with_spark(statements, out, tiny_model, min_confidence=threshold) == N_ROWS
     assert_matches_local(pq.read_table(out).to_pylist(), expected)
