@@ -29,7 +29,7 @@ from diplostance.model.labels import LABELS, NONE_LABEL
 
 from .classifier import StanceClassifier
 from .records import InputError, ReadStats, Record, file_format, read_records
-from .writers import OUTPUT_COLUMNS, PROBABILITY_COLUMNS, join_parts, write_part
+from .writers import ABSTAINED_COLUMN, OUTPUT_COLUMNS, PROBABILITY_COLUMNS, join_parts, write_part
 
 PRECISION = 4
 """Decimals kept for probabilities and confidence in scored files."""
@@ -103,7 +103,7 @@ def scored_columns(proba_row: np.ndarray, min_confidence: float | None) -> dict:
         "error": None,
     }
     if min_confidence is not None:
-        columns["abstained"] = bool(abstained)
+        columns[ABSTAINED_COLUMN] = bool(abstained)
     return columns
 
 
@@ -193,10 +193,10 @@ class ScoreJob:
     def _columns(self, stats: ReadStats, window: list[Record]) -> list[str]:
         """Input columns (declared, or the first window's keys in order), then the output columns."""
         names = list(stats.columns or dict.fromkeys(k for r in window for k in r.columns))
-        clash = [c for c in names if c in OUTPUT_COLUMNS or c == "abstained"]
+        clash = [c for c in names if c in OUTPUT_COLUMNS or c == ABSTAINED_COLUMN]
         if clash:
             raise InputError(f"{self.config.input}: input already has output column {clash[0]!r}; rename it first")
-        extra = ["abstained"] if self.config.min_confidence is not None else []
+        extra = [ABSTAINED_COLUMN] if self.config.min_confidence is not None else []
         return names + list(OUTPUT_COLUMNS) + extra
 
     def _score_window(self, window: list[Record]) -> list[dict]:

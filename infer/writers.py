@@ -21,6 +21,8 @@ from diplostance.model.labels import LABELS
 
 PROBABILITY_COLUMNS = tuple(f"p_{label}" for label in LABELS)
 OUTPUT_COLUMNS = ("stance", "confidence", *PROBABILITY_COLUMNS, "error")
+ABSTAINED_COLUMN = "abstained"
+"""Added after OUTPUT_COLUMNS only when an abstention threshold (--min-confidence) is set."""
 
 
 def _json_value(value: object) -> object:
@@ -66,7 +68,7 @@ def write_part(rows: Sequence[dict], path: Path, fmt: str, columns: Sequence[str
 
 
 def _parquet_value(value: object, column: str) -> object:
-    if column in OUTPUT_COLUMNS:
+    if column in OUTPUT_COLUMNS or column == ABSTAINED_COLUMN:
         return value
     return None if value is None else value if isinstance(value, str) else json.dumps(_json_value(value))
 
@@ -75,7 +77,7 @@ def parquet_schema(columns: Sequence[str]):
     """Input columns as strings (JSON for non-strings); output columns typed."""
     import pyarrow as pa
 
-    types = {"stance": pa.string(), "confidence": pa.float64(), "error": pa.string()}
+    types = {"stance": pa.string(), "confidence": pa.float64(), "error": pa.string(), ABSTAINED_COLUMN: pa.bool_()}
     types |= {c: pa.float64() for c in PROBABILITY_COLUMNS}
     return pa.schema([(c, types.get(c, pa.string())) for c in columns])
 

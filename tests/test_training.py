@@ -1,0 +1,81 @@
+"""Training data loading and validation, and a few real fine-tuning steps on the MiniLM encoder."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from diplostance.model.classifier import build_classifier
+from diplostance.model.labels import LABEL2ID
+from diplostance.model.tokenization import encode, pad_batch, padded_length
+from diplostance.train.data import DataError, load_examples, split_for_group
+from diplostance.train.finetune import default_base_model
+
+
+def test_bad_label_names_file_line_and_value(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"text": "We agree.", "label": "cooperative"}\n{"text": "No.", "label": "Refusing"}\n')
+    with pytest.raises(DataError, match=r"rows\.jsonl:2: invalid label 'Refusing'; expected one of"):
+        load_examples([path])
+
+
+def test_csv_line_numbers_count_the_header(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text("text,label\nWe agree.,cooperative\n,refusing\n")
+    with pytest.raises(DataError, match=r"rows\.csv:3: text is missing or empty"):
+        load_examples([path])
+
+
+def test_unreadable_and_unsupported_files(tmp_path):
+    with pytest.raises(DataError, match="unsupported file type '.txt'"):
+        load_examples([tmp_path / "rows.txt"])
+    with pytest.raises(DataError, match="no such file"):
+        load_examples([tmp_path / "missing.jsonl"])
+    (tmp_path / "nolabel.jsonl").write_text('{"text": "We agree."}\n')
+    with pytest.raises(DataError, match="no 'label' column"):
+        load_examples([tmp_path / "nolabel.jsonl"])
+
+
+def test_rows_without_split_are_grouped_by_origin(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    rows = [f'{{"text": "Statement {i}.", "label": "none", "origin": "doc-{i // 5}"}}\n' for i in range(200)]
+    path.write_text("".join(rows))
+    examples = load_examples([path])
+    by_doc: dict[str, set[str]] = {}
+    for i, example in enumerate(examples):
+        by_doc.setdefault(f"doc-{i // 5}", set()).add(example.split)
+    assert all(len(splits) == 1 for splits in by_doc.values())
+    assert {e.split for e in examples} == {"train", "dev", "test"}
+    assert split_for_group("doc-1") == split_for_group("doc-1")
+
+
+def test_tokenisation_pads_to_the_rows_own_multiple_of_eight():
+    assert padded_length(1, 256) == 8 and padded_length(9, 256) == 16 and padded_length(300, 256) == 256
+    inputs = pad_batch([[101, 7, 102], [101, 102]], 8, 0)
+    assert inputs["input_ids"].shape == (2, 8)
+    assert inputs["attention_mask"].sum(axis=1).tolist() == [3, 2]
+
+
+@pytest.mark.real_encoder
+def test_real_encoder_fine_tunes_and_loss_falls():
+    torch.manual_seed(0)
+    model, tokenizer = build_classifier(default_base_model())
+    texts = [
+        ("We categorically reject the proposal.", "refusing"),
+        ("Talks can resume once sanctions are lifted.", "conditional"),
+        ("We welcome the agreement and will sign it.", "cooperative"),
+        ("The meeting took place on Tuesday.", "none"),
+    ] * 2
+    ids = encode(tokenizer, [t for t, _ in texts], 64)
+    inputs = {k: torch.from_numpy(v) for k, v in pad_batch(ids, max(map(len, ids)), tokenizer.pad_token_id).items()}
+    labels = torch.tensor([LABEL2ID[label] for _, label in texts])
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-4)
+    model.train()
+    losses = []
+    for _ in range(10):
+        loss = model(**inputs, labels=labels).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0] * 0.5, losses
