@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from diplostance.infer import StanceClassifier
 from diplostance.infer.records import read_records
 from diplostance.model.labels import LABELS
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 anything = st.one_of(
     st.text(max_size=300),

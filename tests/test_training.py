@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from diplostance.model.classifier import build_classifier
 from diplostance.model.labels import LABEL2ID
 from diplostance.model.tokenization import encode, pad_batch, padded_length
