@@ -13,7 +13,7 @@ input order. A row's probabilities never depend on the other rows of the call.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,8 @@ from diplostance.model.tokenization import DEFAULT_MAX_LENGTH, encode
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from .backends import Backend, load_backend
+from .documents import DocumentResult, Passage, segment, summarise
+from .evidence import occlusion_spans
 
 DEFAULT_BACKEND = "onnx"
 DEFAULT_BATCH_SIZE = 64
@@ -129,13 +131,49 @@ class StanceClassifier:
             return np.zeros((0, len(LABELS)))
         return softmax(self.logits_of_ids(self.encode(items)), self.temperature)
 
-    def predict(self, texts: str | Iterable[str], *, min_confidence: float | None = None) -> list[Prediction]:
+    def predict(
+        self, texts: str | Iterable[str], *, min_confidence: float | None = None, explain: bool = False
+    ) -> list[Prediction]:
         """One Prediction per text, in input order.
 
         ``min_confidence``: where the top probability is below it, the label becomes ``none``
         and ``abstained`` is True (the probabilities are left as the model gave them).
+        ``explain``: fill ``Prediction.evidence`` with the phrases that most pushed the model
+        toward its label (occlusion; one extra forward pass per word, see ``infer.evidence``).
         """
-        return predictions_from_proba(self.predict_proba(texts), min_confidence)
+        items = as_text_list(texts)
+        predictions = predictions_from_proba(self.predict_proba(items), min_confidence)
+        if not explain:
+            return predictions
+        return [
+            replace(
+                p,
+                evidence=[
+                    EvidenceSpan(*span)
+                    for span in occlusion_spans(text, LABELS.index(top_label(p)), self.predict_proba)
+                ],
+            )
+            for text, p in zip(items, predictions)
+        ]
+
+    def score_document(self, text: str) -> DocumentResult:
+        """Split a transcript or communiqué into passages, score each, and summarise (``infer.documents``)."""
+        (text,) = as_text_list([text])
+        fits = lambda chunk: len(self.encode([chunk])[0]) <= self.max_length  # noqa: E731
+        spans = segment(text, fits)
+        if not spans:
+            raise ValueError("the document has no sentences to score")
+        predictions = self.predict([text[s:e] for s, e, _ in spans])
+        passages = [
+            Passage(s, e, text[s:e], speaker, p.label, p.confidence, p.probabilities)
+            for (s, e, speaker), p in zip(spans, predictions)
+        ]
+        return DocumentResult(passages=passages, summary=summarise(passages))
+
+
+def top_label(prediction: Prediction) -> str:
+    """The model's own top label, also when abstention turned the shown label into none."""
+    return max(prediction.probabilities, key=prediction.probabilities.get)
 
 
 def predictions_from_proba(proba: np.ndarray, min_confidence: float | None = None) -> list[Prediction]:

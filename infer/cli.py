@@ -87,10 +87,34 @@ def score(
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its checkpoint.")] = False,
     min_confidence: Annotated[float | None, typer.Option("--min-confidence", min=0.0, max=1.0)] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    engine: Annotated[str, typer.Option("--engine", help="local, or spark (writes a Parquet folder).")] = "local",
+    master: Annotated[str, typer.Option("--master", help="Spark master, with --engine spark.")] = "local[2]",
 ) -> None:
     """Score every row of a file; one output row per input row, in order."""
     from .job import Interrupted, ResumeError, RowError, ScoreConfig, ScoreJob
     from .records import InputError
+
+    if engine == "spark":
+        from .spark import score_files_with_spark
+
+        try:
+            rows = score_files_with_spark(
+                input,
+                out,
+                model,
+                master=master,
+                text_column=text_column,
+                backend=backend,
+                batch_size=batch_size,
+                min_confidence=min_confidence,
+                threads=threads or 1,
+            )
+        except (InputError, ImportError, ValueError, *EXPECTED_ERRORS) as error:
+            raise _fail(str(error)) from None
+        typer.echo(f"{rows} rows -> {out} (Parquet folder, Spark {master})", err=True)
+        return
+    if engine != "local":
+        raise _fail(f"unknown engine {engine!r}: expected local or spark")
 
     config = ScoreConfig(
         input=input,

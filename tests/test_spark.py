@@ -189,3 +189,18 @@ def test_model_shipped_as_an_archive(spark, statements, tiny_model, local, tmp_p
     spark.sparkContext.addArchive(f"{archive}#shipped-model")
     rows = [row.asDict() for row in score_dataframe(spark.read.parquet(str(statements)), "shipped-model").collect()]
     assert_matches_local(rows, local)
+
+
+def test_cli_engine_spark_writes_a_parquet_folder(tiny_model, tmp_path, spark):
+    from diplostance.infer.cli import app
+    from typer.testing import CliRunner
+
+    source = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": ["a", "b", "c"], "text": ["We reject it.", None, "We welcome it."]}), source)
+    out = tmp_path / "scored"
+    result = CliRunner().invoke(
+        app, ["score", str(source), "--out", str(out), "--model", str(tiny_model), "--engine", "spark"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = {r["id"]: r for r in pq.read_table(out).to_pylist()}
+    assert set(rows) == {"a", "b", "c"} and rows["b"]["error"] == "'text' is null" and rows["a"]["stance"]

@@ -1,0 +1,115 @@
+"""Document mode: split a transcript or communiqué into passages, score each, summarise.
+
+Segmentation. Briefing transcripts are first cut into speaker turns at lines such as
+``MS. PSAKI:``, ``MR. KIRBY:``, ``THE PRESIDENT:``, ``SECRETARY BLINKEN:`` or ``Q:``/``Q.``;
+each turn is split into sentences with pysbd (rule-based, handles "Mr." and "U.S.").
+A sentence longer than the model's window is cut into consecutive word chunks that fit,
+so no text is ever silently dropped. Offsets are character offsets into the input.
+
+Summary. Reporters' questions (speaker ``Q``) are scored but left out of the summary: they
+are not a government's position. The document stance is the stance with the largest
+total probability over passages labelled with a stance (ties broken in the codebook's
+decision order: refusing, conditional, cooperative); ``none`` when no passage takes a
+position.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from diplostance.model.labels import LABELS, NONE_LABEL, STANCES
+
+SPEAKER_TURN = re.compile(
+    r"^[ \t]*(?:(?P<question>Q)[:.]"
+    r"|(?P<speaker>(?:(?:MR|MS|MRS|DR)\. ?)?[A-Z][A-Z'\-]+(?: [A-Z][A-Z'\-]+){0,3}):)[ \t]+",
+    re.MULTILINE,
+)
+"""A line that opens a speaker turn: ``Q:``/``Q.``, or an upper-case name or title and a colon."""
+QUESTION_SPEAKER = "Q"
+DECISION_ORDER = ("refusing", "conditional", "cooperative")
+
+
+@dataclass(frozen=True)
+class Passage:
+    start: int
+    end: int
+    text: str
+    speaker: str | None
+    label: str = NONE_LABEL
+    confidence: float = 0.0
+    probabilities: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    counts: dict[str, int]
+    strongest: dict[str, Passage | None]
+    stance: str
+
+
+@dataclass(frozen=True)
+class DocumentResult:
+    passages: list[Passage]
+    summary: DocumentSummary
+
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+
+def speaker_turns(text: str) -> list[tuple[int, int, str | None]]:
+    """(start, end, speaker) of each turn; text before the first speaker label has speaker None."""
+    marks = list(SPEAKER_TURN.finditer(text))
+    if not marks:
+        return [(0, len(text), None)]
+    turns = [(0, marks[0].start(), None)] if text[: marks[0].start()].strip() else []
+    for mark, following in zip(marks, [*marks[1:], None]):
+        end = following.start() if following else len(text)
+        turns.append((mark.end(), end, mark.group("question") or mark.group("speaker")))
+    return turns
+
+
+def _fit_to_window(start: int, end: int, text: str, fits) -> list[tuple[int, int]]:
+    """Cut [start, end) into consecutive word chunks for which ``fits(chunk)`` holds."""
+    if fits(text[start:end]):
+        return [(start, end)]
+    words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
+    chunks, first = [], 0
+    while first < len(words):
+        last = first + 1
+        while last < len(words) and fits(text[words[first][0] : words[last][1]]):
+            last += 1
+        chunks.append((words[first][0], words[last - 1][1]))
+        first = last
+    return chunks
+
+
+def segment(text: str, fits=lambda chunk: True) -> list[tuple[int, int, str | None]]:
+    """(start, end, speaker) of each passage: sentences within speaker turns, cut to fit the model."""
+    passages = []
+    for turn_start, turn_end, speaker in speaker_turns(text):
+        body = text[turn_start:turn_end]
+        for sentence in _segmenter().segment(body) if body.strip() else []:
+            raw = body[sentence.start : sentence.end]
+            start = turn_start + sentence.start + (len(raw) - len(raw.lstrip()))
+            end = turn_start + sentence.start + len(raw.rstrip())
+            if end > start:
+                passages.extend((s, e, speaker) for s, e in _fit_to_window(start, end, text, fits))
+    return passages
+
+
+def summarise(passages: list[Passage]) -> DocumentSummary:
+    stated = [p for p in passages if p.speaker != QUESTION_SPEAKER]
+    counts = {label: sum(p.label == label for p in stated) for label in LABELS}
+    strongest = {
+        label: max((p for p in stated if p.label == label), key=lambda p: p.confidence, default=None)
+        for label in STANCES
+    }
+    mass = {label: sum(p.probabilities[label] for p in stated if p.label == label) for label in DECISION_ORDER}
+    best = max(DECISION_ORDER, key=lambda label: (mass[label], -DECISION_ORDER.index(label)))
+    return DocumentSummary(counts=counts, strongest=strongest, stance=best if mass[best] > 0 else NONE_LABEL)
