@@ -46,7 +46,7 @@ def train(
     data: Annotated[list[Path] | None, typer.Option("--data", help="Labelled JSONL/CSV/Parquet (repeatable).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Model folder to write.")] = None,
     base_model: Annotated[Path | None, typer.Option("--base-model", help="Pretrained encoder folder.")] = None,
-    epochs: Annotated[int, typer.Option(help="Maximum epochs (early stopping on dev macro-F1).")] = 6,
+    epochs: Annotated[int, typer.Option(help="Maximum epochs (early stopping on dev macro-F1).")] = 4,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 13,
     max_length: Annotated[int, typer.Option("--max-length", help="Word pieces kept per text.")] = 256,
 ) -> None:
@@ -86,6 +86,9 @@ def score(
     ] = "record",
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its checkpoint.")] = False,
     min_confidence: Annotated[float | None, typer.Option("--min-confidence", min=0.0, max=1.0)] = None,
+    documents: Annotated[
+        bool, typer.Option("--documents", help="Each row is a document: one output row per passage.")
+    ] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
     engine: Annotated[str, typer.Option("--engine", help="local, or spark (writes a Parquet folder).")] = "local",
     master: Annotated[str, typer.Option("--master", help="Spark master, with --engine spark.")] = "local[2]",
@@ -125,6 +128,7 @@ def score(
         on_error=on_error,
         resume=resume,
         min_confidence=min_confidence,
+        documents=documents,
         progress=progress,
     )
     try:
@@ -165,19 +169,48 @@ def evaluate(
     model: ModelOption = None,
     backend: BackendOption = "onnx",
     split: Annotated[str | None, typer.Option("--split", help="Only rows of this split (train/dev/test).")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write the audit report into this folder.")] = None,
+    baselines: Annotated[
+        bool, typer.Option("--baselines", help="Also fit and compare the baselines (on DATA's train split).")
+    ] = False,
+    plover: Annotated[Path | None, typer.Option("--plover", help="A second test set for the comparison.")] = None,
+    table: Annotated[Path | None, typer.Option("--table", help="Write the comparison table (Markdown).")] = None,
 ) -> None:
-    """Print JSON metrics of the model on labelled data."""
+    """Print JSON metrics of the model on labelled data; optionally the report and the baseline table."""
     from diplostance.model.metrics import probability_metrics
     from diplostance.train.data import DataError, load_examples
 
     try:
-        examples = [e for e in load_examples([data]) if split is None or e.split == split]
+        everything = load_examples([data])
+        examples = [e for e in everything if split is None or e.split == split]
         if not examples:
             raise DataError(f"{data}: no rows" + (f" in split {split!r}" if split else ""))
-        proba = _load(model, backend).predict_proba([e.text for e in examples])
+        classifier = _load(model, backend)
+        proba = classifier.predict_proba([e.text for e in examples])
+        extra_sets = {"PLOVER": load_examples([plover])} if plover else {}
     except (DataError, *EXPECTED_ERRORS) as error:
         raise _fail(str(error)) from None
-    typer.echo(json.dumps(probability_metrics([e.label for e in examples], proba), indent=2))
+    gold = [e.label for e in examples]
+    if report:
+        from .report import write_report
+
+        write_report(report, [e.text for e in examples], gold, proba)
+    if not baselines:
+        typer.echo(json.dumps(probability_metrics(gold, proba), indent=2))
+        return
+    from diplostance.train.baselines import fitted_baselines
+    from diplostance.train.evaluation import compare, render_markdown
+
+    train_rows = [e for e in everything if e.split == "train"]
+    if not train_rows:
+        raise _fail(f"{data}: --baselines needs rows of split 'train' to fit them on")
+    systems = dict(fitted_baselines([e.text for e in train_rows], [e.label for e in train_rows]))
+    systems["fine-tuned diplostance"] = lambda texts: [p.label for p in classifier.predict(list(texts))]
+    rendered = render_markdown(compare(systems, {f"{data.name} {split or 'all'}": examples, **extra_sets}))
+    if table:
+        table.parent.mkdir(parents=True, exist_ok=True)
+        table.write_text(rendered)
+    typer.echo(rendered)
 
 
 @app.command()

@@ -2,7 +2,8 @@
 windows, write each window as a part, join the parts into the output at the end.
 
 Guarantees (each tested):
-- one output row per input row, in input order; unscorable rows carry ``error``;
+- one output row per input row, in input order (in document mode, one per passage, and
+  one for a document that cannot be scored); unscorable rows carry ``error``;
 - the output file appears only when complete (temporary file, fsync, rename);
 - a killed run resumes from its last complete window with ``--resume`` and gives the
   same bytes as an uninterrupted run; the checkpoint names the input (size and sampled
@@ -29,7 +30,7 @@ from diplostance.model.labels import LABELS, NONE_LABEL
 
 from .classifier import StanceClassifier
 from .records import InputError, ReadStats, Record, file_format, read_records
-from .writers import ABSTAINED_COLUMN, OUTPUT_COLUMNS, PROBABILITY_COLUMNS, join_parts, write_part
+from .writers import ABSTAINED_COLUMN, OUTPUT_COLUMNS, PASSAGE_COLUMNS, PROBABILITY_COLUMNS, join_parts, write_part
 
 PRECISION = 4
 """Decimals kept for probabilities and confidence in scored files."""
@@ -62,12 +63,14 @@ class ScoreConfig:
     on_error: str = "record"
     resume: bool = False
     min_confidence: float | None = None
+    documents: bool = False
     progress: bool = True
 
 
 @dataclass
 class ScoreSummary:
     rows: int = 0
+    output_rows: int = 0
     scored: int = 0
     errors: int = 0
     blank_lines: int = 0
@@ -162,6 +165,7 @@ class ScoreJob:
             "text_column": self.config.text_column,
             "window": self.config.window,
             "min_confidence": self.config.min_confidence,
+            "documents": self.config.documents,
             "output_format": self.out_format,
         }
 
@@ -193,6 +197,8 @@ class ScoreJob:
     def _columns(self, stats: ReadStats, window: list[Record]) -> list[str]:
         """Input columns (declared, or the first window's keys in order), then the output columns."""
         names = list(stats.columns or dict.fromkeys(k for r in window for k in r.columns))
+        if self.config.documents:
+            names = [n for n in names if n != self.config.text_column] + list(PASSAGE_COLUMNS)
         clash = [c for c in names if c in OUTPUT_COLUMNS or c == ABSTAINED_COLUMN]
         if clash:
             raise InputError(f"{self.config.input}: input already has output column {clash[0]!r}; rename it first")
@@ -200,21 +206,44 @@ class ScoreJob:
         return names + list(OUTPUT_COLUMNS) + extra
 
     def _score_window(self, window: list[Record]) -> list[dict]:
+        """Output rows of a window: one per record, or one per passage in document mode."""
         valid = [i for i, r in enumerate(window) if r.error is None]
-        proba = self.classifier.predict_proba([window[i].text for i in valid]) if valid else np.zeros((0, len(LABELS)))
+        if self.config.documents:
+            results = {i: self._document_rows(window[i]) for i in valid}
+        else:
+            proba = self.classifier.predict_proba([window[i].text for i in valid]) if valid else []
+            results = {
+                i: [{**window[i].columns, **scored_columns(row, self.config.min_confidence)}]
+                for i, row in zip(valid, proba)
+            }
         rows: list[dict] = []
-        scored = dict(zip(valid, proba))
         for i, record in enumerate(window):
-            if i in scored:
-                rows.append({**record.columns, **scored_columns(scored[i], self.config.min_confidence)})
-            else:
-                if self.config.on_error == "fail":
-                    row_id = record.columns.get(self.config.id_column) if self.config.id_column else None
-                    named = f" ({self.config.id_column}={row_id})" if row_id is not None else ""
-                    raise RowError(f"{self.config.input}:{record.line}{named}: {record.error}")
-                failed = {c: None for c in OUTPUT_COLUMNS} | {"error": record.error}
-                rows.append({**record.columns, **failed})
+            if i in results:
+                rows.extend(results[i])
+                continue
+            if self.config.on_error == "fail":
+                row_id = record.columns.get(self.config.id_column) if self.config.id_column else None
+                named = f" ({self.config.id_column}={row_id})" if row_id is not None else ""
+                raise RowError(f"{self.config.input}:{record.line}{named}: {record.error}")
+            rows.append({**self._input_columns(record), **{c: None for c in OUTPUT_COLUMNS}, "error": record.error})
         return rows
+
+    def _input_columns(self, record: Record) -> dict:
+        """The input columns carried to output rows (document mode leaves out the long text)."""
+        if not self.config.documents:
+            return record.columns
+        return {k: v for k, v in record.columns.items() if k != self.config.text_column}
+
+    def _document_rows(self, record: Record) -> list[dict]:
+        document = self.classifier.score_document(record.text)
+        return [
+            {
+                **self._input_columns(record),
+                **dict(zip(PASSAGE_COLUMNS, (k, p.start, p.end, p.speaker, p.text))),
+                **scored_columns(np.array([p.probabilities[label] for label in LABELS]), self.config.min_confidence),
+            }
+            for k, p in enumerate(document.passages)
+        ]
 
     def _note_dropped(self, rows: list[dict], columns: list[str]) -> None:
         if self.out_format == "jsonl":
@@ -249,15 +278,16 @@ class ScoreJob:
                 self._note_dropped(rows, state["columns"])
                 part = self.work / f"part-{len(state['parts']):06d}.{self.out_format}"
                 write_part(rows, part, self.out_format, state["columns"], header=not state["parts"])
-                errors = sum(r["error"] is not None for r in rows)
-                self.summary.rows += len(rows)
+                errors = sum(r.error is not None for r in window)
+                self.summary.rows += len(window)
                 self.summary.errors += errors
-                self.summary.scored += len(rows) - errors
+                self.summary.scored += len(window) - errors
+                self.summary.output_rows += len(rows)
                 state["parts"].append(part.name)
-                state["rows_done"] += len(rows)
+                state["rows_done"] += len(window)
                 state["summary"] = asdict(self.summary) | {"resumed_from": 0}
                 self._save_checkpoint(state)
-                progress.update(len(rows))
+                progress.update(len(window))
                 if stop.signal is not None:
                     raise Interrupted(
                         f"stopped by signal {signal.Signals(stop.signal).name} after {state['rows_done']} rows; "

@@ -21,6 +21,8 @@ from diplostance.model.labels import LABELS
 
 PROBABILITY_COLUMNS = tuple(f"p_{label}" for label in LABELS)
 OUTPUT_COLUMNS = ("stance", "confidence", *PROBABILITY_COLUMNS, "error")
+PASSAGE_COLUMNS = ("passage_index", "start", "end", "speaker", "passage")
+"""Document mode: one output row per passage, located by character offsets into the input text."""
 ABSTAINED_COLUMN = "abstained"
 """Added after OUTPUT_COLUMNS only when an abstention threshold (--min-confidence) is set."""
 
@@ -68,7 +70,7 @@ def write_part(rows: Sequence[dict], path: Path, fmt: str, columns: Sequence[str
 
 
 def _parquet_value(value: object, column: str) -> object:
-    if column in OUTPUT_COLUMNS or column == ABSTAINED_COLUMN:
+    if column in OUTPUT_COLUMNS or column in PASSAGE_COLUMNS or column == ABSTAINED_COLUMN:
         return value
     return None if value is None else value if isinstance(value, str) else json.dumps(_json_value(value))
 
@@ -79,6 +81,7 @@ def parquet_schema(columns: Sequence[str]):
 
     types = {"stance": pa.string(), "confidence": pa.float64(), "error": pa.string(), ABSTAINED_COLUMN: pa.bool_()}
     types |= {c: pa.float64() for c in PROBABILITY_COLUMNS}
+    types |= {"passage_index": pa.int64(), "start": pa.int64(), "end": pa.int64()}
     return pa.schema([(c, types.get(c, pa.string())) for c in columns])
 
 

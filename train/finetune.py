@@ -42,7 +42,7 @@ class TrainConfig:
     data: list[Path] = field(default_factory=lambda: [CORPUS_FILE])
     out: Path = field(default_factory=default_model_dir)
     base_model: Path | None = None
-    epochs: int = 6
+    epochs: int = 4
     seed: int = 13
     max_length: int = DEFAULT_MAX_LENGTH
     learning_rate: float = 6e-5

@@ -1,0 +1,118 @@
+"""Document mode, evidence spans, abstention, the evaluation report and the comparison table."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from helpers import read_rows, write_rows
+
+from diplostance.infer import StanceClassifier
+from diplostance.infer.documents import Passage, segment, speaker_turns, summarise
+from diplostance.infer.job import ScoreConfig, ScoreJob
+from diplostance.infer.report import REPORT_FILES, write_report
+from diplostance.model.labels import LABELS
+from diplostance.train.baselines import KeywordBaseline
+from diplostance.train.data import Example
+from diplostance.train.evaluation import compare, render_markdown
+
+TRANSCRIPT = (
+    "Good afternoon.\n"
+    "MS. JEAN-PIERRE: We will accept the flights once identities are verified. Mr. Smith arrives on Tuesday.\n"
+    "Q: Will Beijing agree to take them back?\n"
+    "MS. JEAN-PIERRE: No. They have declined to issue travel documents.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def classifier(tiny_model) -> StanceClassifier:
+    return StanceClassifier.from_pretrained(tiny_model)
+
+
+def test_speaker_turns_and_offsets():
+    turns = speaker_turns(TRANSCRIPT)
+    assert [speaker for _, _, speaker in turns] == [None, "MS. JEAN-PIERRE", "Q", "MS. JEAN-PIERRE"]
+    passages = segment(TRANSCRIPT)
+    texts = [TRANSCRIPT[s:e] for s, e, _ in passages]
+    assert texts[1] == "We will accept the flights once identities are verified."
+    assert "Mr. Smith arrives on Tuesday." in texts  # "Mr." does not end a sentence
+    assert all(TRANSCRIPT[s:e].strip() == TRANSCRIPT[s:e] for s, e, _ in passages)
+
+
+def test_long_sentence_is_split_to_fit_never_cut():
+    sentence = " ".join(f"word{i}" for i in range(500)) + "."
+    passages = segment(sentence, fits=lambda chunk: len(chunk.split()) <= 100)
+    assert len(passages) == 5
+    covered = " ".join(sentence[s:e] for s, e, _ in passages)
+    assert covered == sentence
+
+
+def test_score_document_summary(classifier):
+    result = classifier.score_document(TRANSCRIPT)
+    assert len(result.passages) == 6
+    assert {p.speaker for p in result.passages} == {None, "MS. JEAN-PIERRE", "Q"}
+    assert sum(result.summary.counts.values()) == 5  # the reporter's question is not counted
+    for passage in result.passages:
+        assert TRANSCRIPT[passage.start : passage.end] == passage.text and passage.label in LABELS
+
+
+def test_document_stance_rule():
+    def passage(label, p, speaker="MS. X"):
+        probabilities = dict.fromkeys(LABELS, (1 - p) / 3) | {label: p}
+        return Passage(0, 1, "x", speaker, label, p, probabilities)
+
+    assert summarise([passage("none", 0.9)]).stance == "none"
+    assert summarise([passage("cooperative", 0.9), passage("refusing", 0.6)]).stance == "cooperative"
+    assert summarise([passage("cooperative", 0.6), passage("refusing", 0.6)]).stance == "refusing"
+    assert summarise([passage("refusing", 0.99, speaker="Q"), passage("conditional", 0.5)]).stance == "conditional"
+    summary = summarise([passage("refusing", 0.7), passage("refusing", 0.8)])
+    assert summary.strongest["refusing"].confidence == 0.8 and summary.strongest["cooperative"] is None
+
+
+def test_documents_mode_in_the_job(classifier, tmp_path):
+    source = write_rows([{"id": "d1", "text": TRANSCRIPT}, {"id": "d2", "text": ""}], tmp_path / "docs.jsonl")
+    out = tmp_path / "passages.csv"
+    summary = ScoreJob(classifier, ScoreConfig(input=source, output=out, documents=True, progress=False)).run()
+    rows = read_rows(out)
+    assert summary.rows == 2 and summary.output_rows == len(rows) == 7
+    assert [r["id"] for r in rows] == ["d1"] * 6 + ["d2"]
+    first = rows[1]
+    assert TRANSCRIPT[int(first["start"]) : int(first["end"])] == first["passage"]
+    assert rows[-1]["error"] and "text" not in rows[0]
+
+
+def test_explain_returns_spans_with_offsets(classifier):
+    text = "Talks can resume once the sanctions are lifted, the spokesperson said."
+    prediction = classifier.predict(text, explain=True)[0]
+    assert prediction.evidence, "occlusion found no evidence"
+    for span in prediction.evidence:
+        assert text[span.start : span.end] == span.text and span.weight > 0
+    assert classifier.predict(text)[0].evidence is None
+
+
+def test_report_files(tmp_path):
+    gold = ["cooperative", "refusing", "none", "conditional", "refusing"]
+    proba = np.array([[0.7, 0.1, 0.1, 0.1], [0.2, 0.2, 0.5, 0.1], [0.1, 0.1, 0.1, 0.7],
+                      [0.6, 0.2, 0.1, 0.1], [0.1, 0.1, 0.7, 0.1]])
+    metrics = write_report(tmp_path, [f"text {i}" for i in range(5)], gold, proba)
+    assert {p.name for p in tmp_path.iterdir()} == set(REPORT_FILES)
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert saved["ece"] == pytest.approx(metrics["ece"]) and saved["accuracy"] == pytest.approx(0.8)
+    with (tmp_path / "errors.csv").open() as handle:
+        errors = list(csv.DictReader(handle))
+    assert errors == [{"text": "text 3", "gold": "conditional", "predicted": "cooperative", "confidence": "0.6000"}]
+    assert (tmp_path / "confusion_matrix.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_comparison_table_slices():
+    examples = [
+        Example("We reject the proposal.", "refusing", "test", source="real", hard=False),
+        Example("Talks resume once the ceasefire holds.", "conditional", "test", source="authored", hard=True),
+        Example("We welcome the deal.", "cooperative", "test", source="real"),
+    ]
+    rows = compare({"keywords": KeywordBaseline().predict}, {"test": examples})
+    assert [(r["slice"], r["n"]) for r in rows] == [("all", 3), ("real", 2), ("authored", 1), ("hard", 1)]
+    assert rows[0]["macro_f1"] == pytest.approx(1.0)
+    assert "| test | all | keywords | 3 | 1.000 |" in render_markdown(rows)
