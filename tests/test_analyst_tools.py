@@ -7,8 +7,6 @@ import json
 
 import numpy as np
 import pytest
-from helpers import read_rows, write_rows
-
 from diplostance.infer import StanceClassifier
 from diplostance.infer.documents import Passage, segment, speaker_turns, summarise
 from diplostance.infer.job import ScoreConfig, ScoreJob
@@ -17,6 +15,7 @@ from diplostance.model.labels import LABELS
 from diplostance.train.baselines import KeywordBaseline
 from diplostance.train.data import Example
 from diplostance.train.evaluation import compare, render_markdown
+from helpers import read_rows, write_rows
 
 TRANSCRIPT = (
     "Good afternoon.\n"

@@ -1,0 +1,150 @@
+"""Throughput of diplostance against the plain transformers pipeline, on the same statements.
+
+    python benchmarks/throughput.py [--model DIR] [--n 5000] [--runs 3]
+    python benchmarks/throughput.py --large 200000     # end-to-end `diplostance score` on a JSONL file
+
+Each system runs in its own subprocess (so peak memory is its own): it loads the model,
+warms up on 64 statements, then scores the same N statements ``--runs`` times; we report
+the median statements/second, the ratio to the pipeline's default call, and peak RSS.
+Statements are sampled from data/corpus.jsonl (realistic lengths) and repeated to N.
+Then macro-F1 of both diplostance backends on the test split. Timings on a shared CPU are
+noisy: compare the ratios measured side by side in one run, not absolute numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "data" / "corpus.jsonl"
+SYSTEMS = {
+    "pipeline": "transformers.pipeline, default call (batch_size=1)",
+    "pipeline64": "transformers.pipeline, batch_size=64",
+    "torch": "diplostance, torch backend",
+    "onnx": "diplostance, onnx int8 backend (default)",
+}
+
+
+def statements(n: int, seed: int = 0) -> list[str]:
+    texts = [json.loads(line)["text"] for line in CORPUS.read_text().splitlines()]
+    random.Random(seed).shuffle(texts)
+    return (texts * (n // len(texts) + 1))[:n]
+
+
+def run_system(system: str, model: str, n: int, runs: int) -> dict:
+    """Time one system in this process; return rows/s per run and peak RSS (MB)."""
+    texts = statements(n)
+    if system.startswith("pipeline"):
+        from transformers import pipeline
+
+        classifier = pipeline("text-classification", model=model, device="cpu")
+        kwargs = {"batch_size": 64} if system == "pipeline64" else {}
+
+        def score(batch):
+            return classifier(batch, **kwargs)
+    else:
+        from diplostance.infer import StanceClassifier
+
+        classifier = StanceClassifier.from_pretrained(model, backend=system)
+        score = classifier.predict
+    score(texts[:64])
+    rates = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        score(texts)
+        rates.append(len(texts) / (time.perf_counter() - start))
+    return {"rates": rates, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def macro_f1(model: str, backend: str) -> float:
+    from diplostance.infer import StanceClassifier
+    from diplostance.model.metrics import classification_metrics
+    from diplostance.train.data import load_examples
+
+    test = [e for e in load_examples([CORPUS]) if e.split == "test"]
+    predicted = [
+        p.label for p in StanceClassifier.from_pretrained(model, backend=backend).predict([e.text for e in test])
+    ]
+    return classification_metrics([e.label for e in test], predicted)["macro_f1"]
+
+
+def compare(model: str, n: int, runs: int) -> None:
+    results = {}
+    for system in SYSTEMS:
+        command = [sys.executable, __file__, "--model", model, "--n", str(n), "--runs", str(runs), "--system", system]
+        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        results[system] = json.loads(output.strip().splitlines()[-1])
+        print(f"  {system}: done", file=sys.stderr)
+    baseline = statistics.median(results["pipeline"]["rates"])
+    print(f"\n{n} statements, median of {runs} runs, {os.cpu_count()} cores\n")
+    print("| system | statements/s | × pipeline default | peak RSS (MB) |")
+    print("|---|---|---|---|")
+    for system, label in SYSTEMS.items():
+        rate = statistics.median(results[system]["rates"])
+        print(f"| {label} | {rate:.1f} | {rate / baseline:.2f} | {results[system]['peak_rss_mb']:.0f} |")
+    f1_torch, f1_onnx = macro_f1(model, "torch"), macro_f1(model, "onnx")
+    print(f"\nmacro-F1 on the test split: torch {f1_torch:.4f}, onnx int8 {f1_onnx:.4f} (Δ {f1_onnx - f1_torch:+.4f})")
+
+
+def large(model: str, rows: int) -> None:
+    """Score a generated JSONL file end to end with the CLI under /usr/bin/time -v."""
+    with tempfile.TemporaryDirectory() as tmp:
+        source, out = Path(tmp) / "large.jsonl", Path(tmp) / "scored.jsonl"
+        with source.open("w") as handle:
+            for i, text in enumerate(statements(rows, seed=1)):
+                handle.write(json.dumps({"id": i, "text": text}) + "\n")
+        command = [
+            "/usr/bin/time",
+            "-v",
+            sys.executable,
+            "-m",
+            "diplostance.infer.cli",
+            "score",
+            str(source),
+            "--out",
+            str(out),
+            "--model",
+            model,
+            "--no-progress",
+        ]
+        start = time.perf_counter()
+        finished = subprocess.run(command, capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        peak_kb = next(int(line.split()[-1]) for line in finished.stderr.splitlines() if "Maximum resident" in line)
+        lines = sum(1 for _ in out.open()) if out.exists() else 0
+        print(
+            f"{rows} rows: exit {finished.returncode}, {lines} output rows, wall {wall:.0f} s "
+            f"({rows / wall:.0f} rows/s), peak RSS {peak_kb / 1024:.0f} MB"
+        )
+
+
+def main() -> None:
+    from diplostance.model.paths import default_model_dir
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=str(default_model_dir()))
+    parser.add_argument("--n", type=int, default=5000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--system", choices=SYSTEMS)
+    parser.add_argument("--large", type=int, metavar="ROWS")
+    args = parser.parse_args()
+    if args.system:
+        print(json.dumps(run_system(args.system, args.model, args.n, args.runs)))
+    elif args.large:
+        large(args.model, args.large)
+    else:
+        compare(args.model, args.n, args.runs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""The bundled corpus: schema, balance, splits without leaks, and the external PLOVER set kept apart."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from diplostance.model.labels import LABELS, STANCES
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+FIELDS = {"id", "text", "label", "source", "origin", "speaker_or_source", "date", "split", "hard"}
+NEAR_DUPLICATE_COSINE = 0.92
+
+
+def rows(name: str) -> list[dict]:
+    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines()]
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", text.lower())).strip()
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[dict]:
+    return rows("corpus.jsonl")
+
+
+def test_schema_and_values(corpus):
+    plover = rows("plover_test.jsonl")
+    for row in corpus + plover:
+        assert set(row) == FIELDS, row["id"]
+        assert row["label"] in LABELS and row["split"] in ("train", "dev", "test")
+        assert row["source"] in ("real", "authored") and isinstance(row["hard"], bool)
+        assert row["text"].strip()
+    assert len({r["id"] for r in corpus + plover}) == len(corpus) + len(plover)
+
+
+def test_sizes_and_balance(corpus):
+    by_source = Counter(r["source"] for r in corpus)
+    assert by_source["real"] >= 1500 and by_source["authored"] >= 1500
+    shares = {label: n / len(corpus) for label, n in Counter(r["label"] for r in corpus).items()}
+    assert all(shares[label] >= 0.20 for label in STANCES), shares
+    assert shares["none"] >= 0.15, shares
+    authored = [r for r in corpus if r["source"] == "authored"]
+    assert sum(r["hard"] for r in authored) >= len(authored) / 3
+
+
+def test_real_units_are_verbatim_from_the_shared_corpora(corpus):
+    shared = DATA.parent.parent / "shared" / "corpora"
+    if not shared.is_dir():
+        pytest.skip(f"the shared corpora are not at {shared}")
+    sources = {}
+    for name in ("wh-briefing-room", "ungdc"):
+        for line in (shared / name / "statements.jsonl").read_text(encoding="utf-8").splitlines():
+            unit = json.loads(line)
+            sources.setdefault(unit["origin"], set()).add(unit["text"])
+    real = [r for r in corpus if r["source"] == "real"]
+    assert all(r["text"] in sources.get(r["origin"], ()) for r in real)
+
+
+def test_splits_are_about_80_10_10_and_test_has_real_units_of_every_label(corpus):
+    splits = Counter(r["split"] for r in corpus)
+    assert 0.75 <= splits["train"] / len(corpus) <= 0.85
+    real_test = Counter(r["label"] for r in corpus if r["split"] == "test" and r["source"] == "real")
+    assert all(real_test[label] > 0 for label in LABELS), real_test
+
+
+def test_no_document_or_duplicate_straddles_splits(corpus):
+    split_of: dict[str, set[str]] = {}
+    for row in corpus:
+        keys = [normalise(row["text"])] + ([row["origin"]] if row["source"] == "real" else [])
+        for key in keys:
+            split_of.setdefault(key, set()).add(row["split"])
+    leaks = [key for key, splits in split_of.items() if len(splits) > 1]
+    assert not leaks, leaks[:3]
+    corpus_texts = {normalise(r["text"]) for r in corpus}
+    assert not [r for r in rows("plover_test.jsonl") if normalise(r["text"]) in corpus_texts]
+
+
+@pytest.mark.real_encoder
+def test_no_near_duplicate_crosses_a_split(corpus):
+    from diplostance.train.baselines import FrozenEncoder
+
+    vectors = FrozenEncoder().encode([r["text"] for r in corpus])
+    splits = np.array([r["split"] for r in corpus])
+    for held_out in ("dev", "test"):
+        similarity = vectors[splits == held_out] @ vectors[splits != held_out].T
+        assert similarity.max() < NEAR_DUPLICATE_COSINE, f"{held_out}: max cosine {similarity.max():.3f}"
