@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from diplostance.model.labels import LABELS, STANCES
 
 DATA = Path(__file__).resolve().parent.parent / "data"
