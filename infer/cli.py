@@ -204,7 +204,8 @@ def evaluate(
     train_rows = [e for e in everything if e.split == "train"]
     if not train_rows:
         raise _fail(f"{data}: --baselines needs rows of split 'train' to fit them on")
-    systems = dict(fitted_baselines([e.text for e in train_rows], [e.label for e in train_rows]))
+    fitted = fitted_baselines([e.text for e in train_rows], [e.label for e in train_rows])
+    systems = {name: baseline.predict for name, baseline in fitted.items()}
     systems["fine-tuned diplostance"] = lambda texts: [p.label for p in classifier.predict(list(texts))]
     rendered = render_markdown(compare(systems, {f"{data.name} {split or 'all'}": examples, **extra_sets}))
     if table:

@@ -93,8 +93,9 @@ def test_explain_returns_spans_with_offsets(classifier):
 
 def test_report_files(tmp_path):
     gold = ["cooperative", "refusing", "none", "conditional", "refusing"]
-    proba = np.array([[0.7, 0.1, 0.1, 0.1], [0.2, 0.2, 0.5, 0.1], [0.1, 0.1, 0.1, 0.7],
-                      [0.6, 0.2, 0.1, 0.1], [0.1, 0.1, 0.7, 0.1]])
+    proba = np.array(
+        [[0.7, 0.1, 0.1, 0.1], [0.2, 0.2, 0.5, 0.1], [0.1, 0.1, 0.1, 0.7], [0.6, 0.2, 0.1, 0.1], [0.1, 0.1, 0.7, 0.1]]
+    )
     metrics = write_report(tmp_path, [f"text {i}" for i in range(5)], gold, proba)
     assert {p.name for p in tmp_path.iterdir()} == set(REPORT_FILES)
     saved = json.loads((tmp_path / "metrics.json").read_text())

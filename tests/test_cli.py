@@ -73,3 +73,35 @@ def test_evaluate_rejects_bad_labels_with_file_and_line(tiny_model, tmp_path):
     data.write_text('{"text": "a", "label": "refusing"}\n{"text": "b", "label": "hostile"}\n')
     result = invoke("evaluate", data, "--model", tiny_model)
     assert result.exit_code == 2 and "gold.jsonl:2: invalid label 'hostile'" in result.output
+
+
+def test_evaluate_with_baselines_writes_one_table(tiny_model, tmp_path):
+    rows = []
+    for i, r in enumerate(statement_rows(48)):
+        label = ["refusing", "conditional", "none", "cooperative", "refusing", "conditional"][i % 6]
+        rows.append(
+            {
+                "text": r["text"],
+                "label": label,
+                "split": "train" if i < 36 else "test",
+                "source": "real" if i % 2 else "authored",
+                "hard": i % 3 == 0,
+            }
+        )
+    data = write_rows(rows, tmp_path / "gold.jsonl")
+    plover = write_rows(rows[36:], tmp_path / "external.jsonl")
+    table = tmp_path / "table.md"
+    result = invoke(
+        "evaluate", data, "--model", tiny_model, "--split", "test", "--baselines", "--plover", plover, "--table", table
+    )
+    assert result.exit_code == 0, result.output
+    written = table.read_text()
+    for system in (
+        "keyword rules",
+        "TF-IDF + logistic regression",
+        "prototype similarity (zero-shot)",
+        "frozen encoder + logistic regression",
+        "fine-tuned diplostance",
+    ):
+        assert f"| gold.jsonl test | all | {system} | 12 |" in written
+        assert f"| PLOVER | real | {system} | 6 |" in written
