@@ -121,6 +121,9 @@ class StanceClassifier:
         """Raw logits (n, 4) for already-tokenised rows, in input order."""
         return self.backend.logits(token_ids)
 
+    def _logits_of_texts(self, texts: list[str]) -> np.ndarray:
+        return self.logits_of_ids(self.encode(texts))
+
     def encode(self, texts: list[str]) -> list[list[int]]:
         return encode(self.tokenizer, texts, self.max_length)
 
@@ -150,7 +153,7 @@ class StanceClassifier:
                 p,
                 evidence=[
                     EvidenceSpan(*span)
-                    for span in occlusion_spans(text, LABELS.index(top_label(p)), self.predict_proba)
+                    for span in occlusion_spans(text, LABELS.index(top_label(p)), self._logits_of_texts)
                 ],
             )
             for text, p in zip(items, predictions)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from diplostance.infer import StanceClassifier
 from diplostance.model.metrics import classification_metrics
 from diplostance.train.data import CORPUS_FILE, load_examples
