@@ -40,20 +40,22 @@ def real_rows(shared: Path) -> list[dict]:
         prefix = path.stem.split("_")[1]
         source = read_jsonl(shared / "corpora" / REAL[prefix] / "statements.jsonl")
         for label in read_jsonl(path):
-            unit = source[label["line"] - 1]
-            rows.append(
-                {
-                    "id": f"{prefix}-{label['line']:04d}",
-                    "text": unit["text"],
-                    "label": label["label"],
-                    "source": "real",
-                    "origin": unit["origin"],
-                    "speaker_or_source": unit["speaker_or_source"],
-                    "date": unit["date"],
-                    "hard": bool(label["hard"]),
-                }
-            )
+            rows.append(labelled_unit(f"{prefix}-{label['line']:04d}", source[label["line"] - 1], label))
     return rows
+
+
+def labelled_unit(row_id: str, unit: dict, label: dict) -> dict:
+    """A real unit, its text and provenance copied unchanged from the shared corpus, with its hand label."""
+    return {
+        "id": row_id,
+        "text": unit["text"],
+        "label": label["label"],
+        "source": "real",
+        "origin": unit["origin"],
+        "speaker_or_source": unit["speaker_or_source"],
+        "date": unit["date"],
+        "hard": bool(label["hard"]),
+    }
 
 
 def authored_rows() -> list[dict]:
@@ -123,20 +125,8 @@ def plover_rows(shared: Path) -> list[dict]:
     source = read_jsonl(shared / "corpora" / "plover-gsr" / "statements.jsonl")
     rows = []
     for label in read_jsonl(HERE / "labels" / "plover.jsonl"):
-        unit = source[label["line"] - 1]
-        rows.append(
-            {
-                "id": f"plover-{label['line']:03d}",
-                "text": unit["text"],
-                "label": label["label"],
-                "source": "real",
-                "origin": unit["origin"],
-                "speaker_or_source": unit["speaker_or_source"],
-                "date": unit["date"],
-                "split": "test",
-                "hard": bool(label["hard"]),
-            }
-        )
+        unit = labelled_unit(f"plover-{label['line']:03d}", source[label["line"] - 1], label)
+        rows.append(unit | {"split": "test"})
     return rows
 
 

@@ -29,6 +29,8 @@ from .documents import DocumentResult, Passage, segment, summarise
 from .evidence import occlusion_spans
 
 DEFAULT_BACKEND = "onnx"
+MAX_POSITIONS = 512
+"""BERT's position embeddings: the ceiling for a tokenizer that records no training length."""
 DEFAULT_BATCH_SIZE = 64
 
 
@@ -101,7 +103,7 @@ class StanceClassifier:
         folder = Path(path) if path is not None else default_model_dir()
         fingerprint = check_model_folder(folder)
         tokenizer = AutoTokenizer.from_pretrained(folder)
-        max_length = min(DEFAULT_MAX_LENGTH, tokenizer.model_max_length)
+        max_length = min(tokenizer.model_max_length, MAX_POSITIONS)  # the length the model was trained with
         return cls(
             load_backend(
                 backend,

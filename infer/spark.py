@@ -132,7 +132,7 @@ def score_dataframe(
 
     ``model_dir`` must be readable by every executor: a path on shared storage, or the
     name of an archive shipped with ``--archives``/``SparkContext.addArchive`` (see
-    docs/spark.md); a name that is also a folder on the driver means that folder. ``None``
+    the README, "Scoring on Spark"); a name that is also a folder on the driver means that folder. ``None``
     means the default model folder. Lazy, like any transformation: the model is loaded by
     the workers when an action runs.
     """
@@ -218,8 +218,12 @@ def score_files_with_spark(
     if os.path.abspath(input_path) == os.path.abspath(output_path):
         raise InputError(f"{output_path}: the output would overwrite the input; choose another --out")
     spark = spark_session(master)
+    statements = read_input(spark, input_path)
+    cores = spark.sparkContext.defaultParallelism
+    if statements.rdd.getNumPartitions() < cores:  # one small file is one partition: spread it over the cores
+        statements = statements.repartition(cores)
     scored = score_dataframe(
-        read_input(spark, input_path),
+        statements,
         model_dir,
         text_column=text_column,
         backend=backend,

@@ -3,6 +3,7 @@ config and metrics so that every number in it is one the run measured."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def render_model_card(info: CardInfo) -> str:
         "",
         "## Training configuration",
         "```json",
-        *[f"{k}: {v}" for k, v in info.config.items()],
+        json.dumps(info.config, indent=2, default=str),
         "```",
         "",
     ]

@@ -1,7 +1,8 @@
 """The one place where text becomes token ids, shared by training and inference.
 
 Truncation policy: a statement longer than ``max_length`` word pieces (special tokens
-included) keeps its first ``max_length - 2`` word pieces. 256 word pieces is roughly
+included) keeps its first ``max_length - 2`` word pieces. Training saves its ``max_length``
+as the tokenizer's ``model_max_length``, which inference reads back. 256 word pieces is roughly
 1,000-1,400 characters of English, longer than almost every statement the codebook
 defines as a unit (a sentence up to a paragraph); longer texts belong in document mode
 (``StanceClassifier.score_document``), which splits them into passages and never cuts.

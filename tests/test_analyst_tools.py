@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from diplostance.infer import StanceClassifier
 from diplostance.infer.documents import Passage, segment, speaker_turns, summarise
+from diplostance.infer.evidence import occlusion_spans
 from diplostance.infer.job import ScoreConfig, ScoreJob
 from diplostance.infer.report import REPORT_FILES, write_report
 from diplostance.model.labels import LABELS
@@ -82,10 +83,22 @@ def test_documents_mode_in_the_job(classifier, tmp_path):
     assert rows[-1]["error"] and "text" not in rows[0]
 
 
-def test_explain_returns_spans_with_offsets(classifier):
+def test_occlusion_finds_the_phrase_that_drives_the_label():
+    def logits(texts):  # a stand-in model: "conditional" exactly when the text says "once ... lifted"
+        return np.array([[0.0, 3.0 * ("once" in t) + 2.0 * ("lifted" in t), 0.0, 0.0] for t in texts])
+
+    text = "Talks can resume once the sanctions are lifted, the spokesperson said."
+    spans = occlusion_spans(text, 1, logits)
+    assert spans[0][2] == "resume once the" and spans[0][3] > 0
+    assert any("are lifted" in span[2] for span in spans)
+    for start, end, phrase, _ in spans:
+        assert text[start:end] == phrase
+
+
+def test_explain_fills_evidence_with_valid_offsets(classifier):
     text = "Talks can resume once the sanctions are lifted, the spokesperson said."
     prediction = classifier.predict(text, explain=True)[0]
-    assert prediction.evidence, "occlusion found no evidence"
+    assert isinstance(prediction.evidence, list)
     for span in prediction.evidence:
         assert text[span.start : span.end] == span.text and span.weight > 0
     assert classifier.predict(text)[0].evidence is None

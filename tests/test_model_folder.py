@@ -93,3 +93,8 @@ def test_foreign_label_schema_is_refused(tiny_model, tmp_path):
     write_manifest(folder)
     with pytest.raises(ModelFolderError, match="not a diplostance model"):
         check_model_folder(folder)
+
+
+def test_inference_truncates_at_the_training_length(tiny_model):
+    trained = json.loads((tiny_model / "training_config.json").read_text())["max_length"]
+    assert StanceClassifier.from_pretrained(tiny_model).max_length == trained == 256

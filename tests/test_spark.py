@@ -184,7 +184,7 @@ def test_refuses_bad_input_before_any_task(spark, statements, tiny_model, tmp_pa
 
 
 def test_model_shipped_as_an_archive(spark, statements, tiny_model, local, tmp_path):
-    """docs/spark.md: executors without the folder get it with --archives (here SparkContext.addArchive)."""
+    """README, Scoring on Spark: executors without the folder get it with --archives (here SparkContext.addArchive)."""
     archive = shutil.make_archive(str(tmp_path / "diplostance-model"), "zip", root_dir=tiny_model)
     spark.sparkContext.addArchive(f"{archive}#shipped-model")
     rows = [row.asDict() for row in score_dataframe(spark.read.parquet(str(statements)), "shipped-model").collect()]

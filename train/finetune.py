@@ -138,6 +138,7 @@ def _write_model_folder(model, tokenizer, config: TrainConfig, temperature: floa
     out = Path(config.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    tokenizer.model_max_length = config.max_length  # inference truncates exactly as training did
     save_classifier(model, tokenizer, staging)
     write_temperature(staging, temperature)
     (staging / TRAINING_CONFIG_NAME).write_text(json.dumps(asdict(config), indent=2, default=str) + "\n")
