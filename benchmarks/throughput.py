@@ -63,7 +63,12 @@ def run_system(system: str, model: str, n: int, runs: int) -> dict:
         start = time.perf_counter()
         score(texts)
         rates.append(len(texts) / (time.perf_counter() - start))
-    return {"rates": rates, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    result = {"rates": rates, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    if not system.startswith("pipeline"):  # the share of scoring time spent turning text into token ids
+        start = time.perf_counter()
+        classifier.encode(texts)
+        result["tokenise_share"] = (time.perf_counter() - start) * statistics.median(rates) / len(texts)
+    return result
 
 
 def macro_f1(model: str, backend: str) -> float:
@@ -92,6 +97,8 @@ def compare(model: str, n: int, runs: int) -> None:
     for system, label in SYSTEMS.items():
         rate = statistics.median(results[system]["rates"])
         print(f"| {label} | {rate:.1f} | {rate / baseline:.2f} | {results[system]['peak_rss_mb']:.0f} |")
+    shares = ", ".join(f"{s} {results[s]['tokenise_share']:.1%}" for s in ("torch", "onnx"))
+    print(f"\ntokenisation share of diplostance scoring time: {shares}")
     f1_torch, f1_onnx = macro_f1(model, "torch"), macro_f1(model, "onnx")
     print(f"\nmacro-F1 on the test split: torch {f1_torch:.4f}, onnx int8 {f1_onnx:.4f} (Δ {f1_onnx - f1_torch:+.4f})")
 
