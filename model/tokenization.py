@@ -7,10 +7,10 @@ as the tokenizer's ``model_max_length``, which inference reads back. 256 word pi
 defines as a unit (a sentence up to a paragraph); longer texts belong in document mode
 (``StanceClassifier.score_document``), which splits them into passages and never cuts.
 
-Padding policy: rows are padded to a multiple of ``PAD_MULTIPLE`` that depends on the row
-alone, and a batch only holds rows of one padded length. A row's numbers therefore do
-not depend on which other rows share its batch, which is what makes scored files
-identical across batch sizes.
+Padding policy (torch backend): rows are padded to a multiple of ``PAD_MULTIPLE`` that
+depends on the row alone, and a batch only holds rows of one padded length, so little
+compute goes to padding and a row's padded input never depends on its batch-mates. The
+ONNX backend pads nothing: it runs one row per call (see ``diplostance.infer.backends``).
 """
 
 from __future__ import annotations
