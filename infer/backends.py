@@ -26,10 +26,11 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from diplostance.model.batching import batched_logits
 from diplostance.model.classifier import ModelFolderError, load_torch_model
 from diplostance.model.labels import LABELS
 from diplostance.model.onnx_export import ONNX_NAME
-from diplostance.model.tokenization import pad_batch, padded_length
+from diplostance.model.tokenization import pad_batch
 
 BACKENDS = ("torch", "onnx")
 
@@ -50,7 +51,14 @@ class TorchBackend:
     name = "torch"
 
     def __init__(
-        self, folder: str | Path, *, pad_id: int, max_length: int, batch_size: int = 64, threads: int | None = None
+        self,
+        folder: str | Path,
+        *,
+        pad_id: int,
+        max_length: int,
+        batch_size: int = 64,
+        threads: int | None = None,
+        bf16: bool = False,
     ) -> None:
         import torch
 
@@ -58,31 +66,18 @@ class TorchBackend:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         if threads:
             torch.set_num_threads(threads)
-        self._torch = torch
         self.model = load_torch_model(folder)
-        self.pad_id, self.max_length, self.batch_size = pad_id, max_length, batch_size
-
-    def _batches(self, token_ids: list[list[int]]):
-        """Row indices of each batch and its padded length: sorted by length, one padded length a batch."""
-        lengths = np.array([padded_length(len(ids), self.max_length) for ids in token_ids])
-        order = np.argsort(lengths, kind="stable")
-        start = 0
-        while start < len(order):
-            length = lengths[order[start]]
-            stop = start + 1
-            while stop < len(order) and stop - start < self.batch_size and lengths[order[stop]] == length:
-                stop += 1
-            yield order[start:stop], int(length)
-            start = stop
+        self.pad_id, self.max_length, self.batch_size, self.bf16 = pad_id, max_length, batch_size, bf16
 
     def logits(self, token_ids: list[list[int]]) -> np.ndarray:
-        out = np.zeros((len(token_ids), len(LABELS)), dtype=np.float32)
-        with self._torch.inference_mode():
-            for rows, length in self._batches(token_ids):
-                inputs = pad_batch([token_ids[i] for i in rows], length, self.pad_id)
-                tensors = {k: self._torch.from_numpy(v) for k, v in inputs.items()}
-                out[rows] = self.model(**tensors).logits.float().numpy()
-        return out
+        return batched_logits(
+            self.model,
+            token_ids,
+            pad_id=self.pad_id,
+            max_length=self.max_length,
+            batch_size=self.batch_size,
+            bf16=self.bf16,
+        )
 
 
 class OnnxBackend:

@@ -17,6 +17,8 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from .batching import model_input_names
+
 ONNX_NAME = "model.onnx"
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 
@@ -29,16 +31,20 @@ def export_onnx(folder: str | Path) -> Path:
 
     folder = Path(folder)
     model = AutoModelForSequenceClassification.from_pretrained(folder, use_safetensors=True).eval()
-    example = torch.ones((2, 16), dtype=torch.long)
-    dynamic = {name: {0: "batch", 1: "sequence"} for name in INPUT_NAMES} | {"logits": {0: "batch"}}
+    names = [name for name in INPUT_NAMES if name in model_input_names(model)]  # MPNet has no token_type_ids
+    example = {name: torch.ones((2, 16), dtype=torch.long) for name in names}
+    if "token_type_ids" in example:
+        example["token_type_ids"] = torch.zeros_like(example["token_type_ids"])
+    dynamic = {name: {0: "batch", 1: "sequence"} for name in names} | {"logits": {0: "batch"}}
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fp32 = Path(tmp) / "model_fp32.onnx"
         torch.onnx.export(
             model,
-            (example, example, torch.zeros_like(example)),
+            (),
             str(fp32),
-            input_names=list(INPUT_NAMES),
+            kwargs=example,
+            input_names=names,
             output_names=["logits"],
             dynamic_axes=dynamic,
             opset_version=17,

@@ -16,7 +16,8 @@ from pathlib import Path
 import datasets
 from diplostance.model.labels import LABEL2ID, LABELS
 
-SPLITS = ("train", "dev", "test")
+SPLITS = ("train", "dev", "test", "heldout_dev", "heldout_test")
+HELDOUT_SPLITS = SPLITS[3:]
 CORPUS_FILE = Path(__file__).resolve().parent.parent / "data" / "corpus.jsonl"
 LOADERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)

@@ -1,5 +1,12 @@
-"""Fine-tune the stance classifier: corpus -> splits -> tokenise -> HF Trainer -> calibrate on
-dev -> evaluate on test -> write the model folder. Read top to bottom; `train()` is the recipe."""
+"""Fine-tune the stance classifier: corpus -> splits -> tokenise -> HF Trainer -> calibrate ->
+evaluate -> write the model folder. Read top to bottom; `train()` is the recipe.
+
+Model selection and calibration use the held-out-register dev split (``heldout_dev``) when the
+data has one, else ``dev``: the in-distribution dev split flatters (see the README), and a
+temperature fitted on text like the training text is too confident on new registers.
+With ``teacher_logits`` the run is a distillation (``diplostance.train.distill``): every training
+row with a teacher row is fitted to the teacher's softened distribution as well as its label,
+and the teacher's unlabelled transfer rows are added with the teacher's distribution alone."""
 
 from __future__ import annotations
 
@@ -18,11 +25,12 @@ from diplostance.model.manifest import write_manifest
 from diplostance.model.metrics import classification_metrics, probability_metrics
 from diplostance.model.onnx_export import export_onnx
 from diplostance.model.paths import default_model_dir
-from diplostance.model.tokenization import DEFAULT_MAX_LENGTH, PAD_MULTIPLE, encode
+from diplostance.model.tokenization import PAD_MULTIPLE, encode
 from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 
 from .calibrate import fit_temperature
 from .data import CORPUS_FILE, Example, by_split, load_examples
+from .distill import distillation_loss, read_teacher_logits, text_key
 
 TRAINING_CONFIG_NAME = "training_config.json"
 METRICS_NAME = "metrics.json"
@@ -44,23 +52,82 @@ class TrainConfig:
     base_model: Path | None = None
     epochs: int = 4
     seed: int = 13
-    max_length: int = DEFAULT_MAX_LENGTH
+    max_length: int = 128
     learning_rate: float = 6e-5
     batch_size: int = 16
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     patience: int = 2
     max_steps: int = -1
+    bf16: bool = True
     export_onnx: bool = True
+    teacher_logits: Path | None = None
+    distill_temperature: float = 2.0
+    distill_alpha: float = 0.7
+    transfer_size: int = -1
 
 
-def _dataset(tokenizer, examples: list[Example], max_length: int) -> Dataset:
-    return Dataset.from_dict(
-        {
-            "input_ids": encode(tokenizer, [e.text for e in examples], max_length),
-            "labels": [LABEL2ID[e.label] for e in examples],
-        }
+NO_TEACHER = [float("nan")] * len(LABELS)
+
+
+def _dataset(tokenizer, texts: list[str], labels: list[int], max_length: int, teacher=None) -> Dataset:
+    columns = {"input_ids": encode(tokenizer, texts, max_length), "labels": labels}
+    if teacher is not None:
+        columns["teacher_logits"] = teacher
+    return Dataset.from_dict(columns)
+
+
+def _training_rows(config: TrainConfig, train_rows: list[Example], heldout: list[Example]):
+    """Texts, label ids and (when distilling) teacher logits of the rows the model is fitted on."""
+    texts, labels = [e.text for e in train_rows], [LABEL2ID[e.label] for e in train_rows]
+    if config.teacher_logits is None:
+        return texts, labels, None
+    teacher = read_teacher_logits(config.teacher_logits, {text_key(e.text) for e in heldout})
+    by_text = {text_key(r.text): r.logits.tolist() for r in teacher}
+    logits = [by_text.get(text_key(t), NO_TEACHER) for t in texts]
+    known = {text_key(t) for t in texts}
+    transfer = [r for r in teacher if r.label is None and text_key(r.text) not in known]
+    transfer.sort(key=lambda r: text_key(r.id))  # a stable, content-free order to cut the transfer set
+    if config.transfer_size >= 0:
+        transfer = transfer[: config.transfer_size]
+    return (
+        texts + [r.text for r in transfer],
+        labels + [-100] * len(transfer),
+        logits + [r.logits.tolist() for r in transfer],
     )
+
+
+class DistillationTrainer(Trainer):
+    """HF Trainer whose loss also fits the teacher's softened distribution (``distill.distillation_loss``)."""
+
+    def __init__(self, *args, temperature: float, alpha: float, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.temperature, self.alpha = temperature, alpha
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        labels = inputs.pop("labels")
+        teacher = inputs.pop("teacher_logits", None)
+        outputs = model(**inputs)
+        logits = outputs.logits.float()
+        if teacher is None:
+            teacher = logits.new_full(logits.shape, float("nan"))
+        loss = distillation_loss(logits, teacher.float(), labels, temperature=self.temperature, alpha=self.alpha)
+        return (loss, outputs) if return_outputs else loss
+
+
+class _Collator:
+    """Pads token ids like DataCollatorWithPadding and stacks the label and teacher columns."""
+
+    def __init__(self, tokenizer) -> None:
+        self.pad = DataCollatorWithPadding(tokenizer, pad_to_multiple_of=PAD_MULTIPLE)
+
+    def __call__(self, features: list[dict]) -> dict:
+        import torch
+
+        extra = {
+            k: torch.tensor([f.pop(k) for f in features]) for k in ("labels", "teacher_logits") if k in features[0]
+        }
+        return dict(self.pad(features)) | extra
 
 
 def _macro_f1(prediction) -> dict[str, float]:
@@ -76,9 +143,16 @@ def train(config: TrainConfig) -> dict:
     for name in ("train", "dev"):
         if not splits[name]:
             raise ValueError(f"the data has no {name!r} rows: give rows a split column or more rows")
+    select_on = "heldout_dev" if splits["heldout_dev"] else "dev"
     base = Path(config.base_model) if config.base_model else default_base_model()
     model, tokenizer = build_classifier(base)
-    datasets = {name: _dataset(tokenizer, rows, config.max_length) for name, rows in splits.items() if rows}
+    datasets = {
+        name: _dataset(tokenizer, [e.text for e in rows], [LABEL2ID[e.label] for e in rows], config.max_length)
+        for name, rows in splits.items()
+        if rows
+    }
+    texts, labels, teacher = _training_rows(config, splits["train"], splits["heldout_dev"] + splits["heldout_test"])
+    datasets["train"] = _dataset(tokenizer, texts, labels, config.max_length, teacher)
 
     with tempfile.TemporaryDirectory(prefix="diplostance-train-") as work:
         args = TrainingArguments(
@@ -100,34 +174,37 @@ def train(config: TrainConfig) -> dict:
             seed=config.seed,
             data_seed=config.seed,
             use_cpu=True,
+            bf16=config.bf16,
+            remove_unused_columns=False,
+            label_names=["labels"],
             report_to="none",
             logging_strategy="epoch",
             save_only_model=True,
             disable_tqdm=False,
         )
-        trainer = Trainer(
+        trainer = DistillationTrainer(
             model=model,
             args=args,
             train_dataset=datasets["train"],
-            eval_dataset=datasets["dev"],
-            data_collator=DataCollatorWithPadding(tokenizer, pad_to_multiple_of=PAD_MULTIPLE),
+            eval_dataset=datasets[select_on],
+            data_collator=_Collator(tokenizer),
             processing_class=tokenizer,
             compute_metrics=_macro_f1,
             callbacks=[EarlyStoppingCallback(early_stopping_patience=config.patience)],
+            temperature=config.distill_temperature,
+            alpha=config.distill_alpha,
         )
         trainer.train()
-        dev = trainer.predict(datasets["dev"])
-        temperature = fit_temperature(dev.predictions, dev.label_ids)
-        metrics = {
-            "temperature": temperature,
-            "dev": probability_metrics([LABELS[i] for i in dev.label_ids], softmax(dev.predictions, temperature)),
-        }
-        if "test" in datasets:
-            test = trainer.predict(datasets["test"])
-            gold = [LABELS[i] for i in test.label_ids]
-            metrics["test"] = probability_metrics(gold, softmax(test.predictions, temperature))
-            metrics["test"]["ece_before_calibration"] = probability_metrics(gold, softmax(test.predictions, 1.0))["ece"]
-        metrics["counts"] = {name: len(rows) for name, rows in splits.items()}
+        calibration = trainer.predict(datasets[select_on])
+        temperature = fit_temperature(calibration.predictions, calibration.label_ids)
+        metrics = {"temperature": temperature, "selected_on": select_on}
+        for name in ("dev", "test", "heldout_dev", "heldout_test"):
+            if name in datasets:
+                result = trainer.predict(datasets[name])
+                gold = [LABELS[i] for i in result.label_ids]
+                metrics[name] = probability_metrics(gold, softmax(result.predictions, temperature))
+                metrics[name]["ece_before_calibration"] = probability_metrics(gold, softmax(result.predictions))["ece"]
+        metrics["counts"] = {name: len(rows) for name, rows in splits.items()} | {"fitted_rows": len(texts)}
         _write_model_folder(trainer.model, tokenizer, config, temperature, metrics)
     return metrics
 

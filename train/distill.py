@@ -1,0 +1,88 @@
+"""Knowledge distillation: the teacher's logits as committed data, and the student's loss.
+
+The teacher (all-mpnet-base-v2 fine-tuned on the corpus, ``make accurate``) scores the
+corpus's training rows and an unlabelled transfer set; ``write_teacher_logits`` commits its
+raw logits with the teacher's fingerprint (``data/distill/``), so ``make demo`` trains only
+the student. Held-out rows never enter the file: ``read_teacher_logits`` refuses a file that
+holds a held-out text, which is what keeps the held-out test honest for the student.
+
+The student's loss (Hinton et al., 2015) on a row with teacher logits z_t:
+    alpha * T^2 * KL(softmax(z_t / T) || softmax(z_s / T)) + (1 - alpha) * CE(gold, z_s)
+where the CE term is left out for unlabelled rows (label -100).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from diplostance.model.labels import LABEL2ID
+
+DISTILL_DIR = Path(__file__).resolve().parent.parent / "data" / "distill"
+LOGITS_NAME = "teacher_logits.jsonl"
+TEACHER_NAME = "teacher.json"
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha1(text.strip().encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class TeacherRow:
+    id: str
+    text: str
+    label: str | None
+    origin: str
+    logits: np.ndarray
+
+
+def read_teacher_logits(folder: str | Path, heldout_texts: set[str] = frozenset()) -> list[TeacherRow]:
+    """The committed rows; raises ValueError if the file holds a held-out text or a bad row."""
+    path = Path(folder) / LOGITS_NAME
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        item = json.loads(line)
+        if item.get("label") is not None and item["label"] not in LABEL2ID:
+            raise ValueError(f"{path}:{n}: invalid label {item['label']!r}")
+        if len(item["logits"]) != len(LABEL2ID):
+            raise ValueError(f"{path}:{n}: {len(item['logits'])} logits, expected {len(LABEL2ID)}")
+        if text_key(item["text"]) in heldout_texts:
+            raise ValueError(f"{path}:{n}: row {item['id']} is a held-out text; the teacher file must not hold any")
+        rows.append(TeacherRow(item["id"], item["text"], item.get("label"), item["origin"], np.array(item["logits"])))
+    return rows
+
+
+def write_teacher_logits(folder: str | Path, rows: list[TeacherRow], teacher: dict) -> None:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / LOGITS_NAME).open("w", encoding="utf-8") as handle:
+        for row in rows:
+            item = {"id": row.id, "text": row.text, "label": row.label, "origin": row.origin}
+            handle.write(json.dumps(item | {"logits": [round(float(x), 4) for x in row.logits]}, ensure_ascii=False))
+            handle.write("\n")
+    (folder / TEACHER_NAME).write_text(json.dumps(teacher | {"rows": len(rows)}, indent=2) + "\n")
+
+
+def distillation_loss(student_logits, teacher_logits, labels, *, temperature: float, alpha: float):
+    """The loss above over a batch; rows whose teacher logits are NaN get the CE term only."""
+    import torch
+    import torch.nn.functional as F
+
+    has_teacher = ~torch.isnan(teacher_logits).any(dim=1)
+    has_label = labels != -100
+    loss = student_logits.new_zeros(())
+    if has_teacher.any():
+        t = temperature
+        soft = F.softmax(teacher_logits[has_teacher] / t, dim=-1)
+        log_student = F.log_softmax(student_logits[has_teacher] / t, dim=-1)
+        kl = (soft * (soft.clamp_min(1e-12).log() - log_student)).sum(-1)
+        weight = torch.where(has_label[has_teacher], alpha, 1.0)  # unlabelled rows: the teacher alone
+        loss = loss + (weight * kl).sum() * t * t / len(labels)
+    if has_label.any():
+        ce = F.cross_entropy(student_logits[has_label], labels[has_label], reduction="none")
+        weight = torch.where(has_teacher[has_label], 1.0 - alpha, 1.0)
+        loss = loss + (weight * ce).sum() / len(labels)
+    return loss
