@@ -186,7 +186,7 @@ def assign_splits(rows: list[dict]) -> None:
             heldout_of_group.setdefault(groups.find(i), row["heldout"])
     for i, row in enumerate(rows):
         root = groups.find(i)
-        row["split"] = row["heldout"] or heldout_of_group.get(root) or split_for_group(rows[root]["id"])
+        row["split"] = heldout_of_group.get(root) or split_for_group(rows[root]["id"])
 
 
 def plover_rows(shared: Path) -> list[dict]:

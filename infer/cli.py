@@ -55,9 +55,7 @@ def train(
     teacher_logits: Annotated[
         Path | None, typer.Option("--teacher-logits", help="Distil from a teacher-logits folder (data/distill).")
     ] = None,
-    transfer_size: Annotated[
-        int, typer.Option("--transfer-size", help="Unlabelled teacher rows used (-1: all).")
-    ] = -1,
+    transfer_size: Annotated[int, typer.Option("--transfer-size", help="Unlabelled teacher rows used (-1: all).")] = -1,
 ) -> None:
     """Fine-tune the classifier, calibrate it, evaluate on the test splits and write the model folder."""
     from diplostance.train.data import DataError
@@ -188,7 +186,10 @@ def evaluate(
     data: Annotated[Path, typer.Argument(help="Labelled .jsonl/.csv/.parquet (text, label).")],
     model: ModelOption = None,
     backend: BackendOption = "onnx",
-    split: Annotated[str | None, typer.Option("--split", help="Only rows of this split (train/dev/test).")] = None,
+    split: Annotated[
+        list[str] | None,
+        typer.Option("--split", help="Only rows of this split (train/dev/test/heldout_dev/heldout_test); repeatable."),
+    ] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Write the audit report into this folder.")] = None,
     baselines: Annotated[
         bool, typer.Option("--baselines", help="Also fit and compare the baselines (on DATA's train split).")
@@ -196,27 +197,35 @@ def evaluate(
     plover: Annotated[Path | None, typer.Option("--plover", help="A second test set for the comparison.")] = None,
     table: Annotated[Path | None, typer.Option("--table", help="Write the comparison table (Markdown).")] = None,
 ) -> None:
-    """Print JSON metrics of the model on labelled data; optionally the report and the baseline table."""
+    """Print JSON metrics of the model on labelled data (per split if several); optionally the report and the
+    baseline table, with each split as its own test set."""
     from diplostance.model.metrics import probability_metrics
     from diplostance.train.data import DataError, load_examples
 
     try:
         everything = load_examples([data])
-        examples = [e for e in everything if split is None or e.split == split]
-        if not examples:
-            raise DataError(f"{data}: no rows" + (f" in split {split!r}" if split else ""))
+        test_sets = {name: [e for e in everything if name == "all" or e.split == name] for name in (split or ["all"])}
+        for name, rows in test_sets.items():
+            if not rows:
+                raise DataError(f"{data}: no rows" + (f" in split {name!r}" if name != "all" else ""))
         classifier = _load(model, backend)
-        proba = classifier.predict_proba([e.text for e in examples])
+        proba = {name: classifier.predict_proba([e.text for e in rows]) for name, rows in test_sets.items()}
         extra_sets = {"PLOVER": load_examples([plover])} if plover else {}
     except (DataError, *EXPECTED_ERRORS) as error:
         raise _fail(str(error)) from None
-    gold = [e.label for e in examples]
+    gold = {name: [e.label for e in rows] for name, rows in test_sets.items()}
     if report:
+        import numpy as np
+
         from .report import write_report
 
-        write_report(report, [e.text for e in examples], gold, proba)
+        examples = [e for rows in test_sets.values() for e in rows]
+        write_report(
+            report, [e.text for e in examples], [e.label for e in examples], np.concatenate(list(proba.values()))
+        )
     if not baselines:
-        typer.echo(json.dumps(probability_metrics(gold, proba), indent=2))
+        metrics = {name: probability_metrics(gold[name], proba[name]) for name in test_sets}
+        typer.echo(json.dumps(metrics if len(metrics) > 1 else next(iter(metrics.values())), indent=2))
         return
     from diplostance.train.baselines import fitted_baselines
     from diplostance.train.evaluation import compare, render_markdown
@@ -227,7 +236,9 @@ def evaluate(
     fitted = fitted_baselines([e.text for e in train_rows], [e.label for e in train_rows])
     systems = {name: baseline.predict for name, baseline in fitted.items()}
     systems["fine-tuned diplostance"] = lambda texts: [p.label for p in classifier.predict(list(texts))]
-    rendered = render_markdown(compare(systems, {f"{data.name} {split or 'all'}": examples, **extra_sets}))
+    rendered = render_markdown(
+        compare(systems, {f"{data.name} {name}": rows for name, rows in test_sets.items()} | extra_sets)
+    )
     if table:
         table.parent.mkdir(parents=True, exist_ok=True)
         table.write_text(rendered)

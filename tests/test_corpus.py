@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -12,7 +13,11 @@ import pytest
 from diplostance.model.labels import LABELS, STANCES
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-FIELDS = {"id", "text", "label", "source", "origin", "speaker_or_source", "date", "split", "hard"}
+FIELDS = {
+    "id", "text", "label", "source", "origin", "speaker_or_source", "date", "split", "hard",
+    "actor", "counterpart", "issue", "pair", "context",
+}  # fmt: skip
+SPLITS = ("train", "dev", "test", "heldout_dev", "heldout_test")
 NEAR_DUPLICATE_COSINE = 0.92
 
 
@@ -33,7 +38,7 @@ def test_schema_and_values(corpus):
     plover = rows("plover_test.jsonl")
     for row in corpus + plover:
         assert set(row) == FIELDS, row["id"]
-        assert row["label"] in LABELS and row["split"] in ("train", "dev", "test")
+        assert row["label"] in LABELS and row["split"] in SPLITS
         assert row["source"] in ("real", "authored") and isinstance(row["hard"], bool)
         assert row["text"].strip()
     assert len({r["id"] for r in corpus + plover}) == len(corpus) + len(plover)
@@ -54,8 +59,8 @@ def test_real_units_are_verbatim_from_the_shared_corpora(corpus):
     if not shared.is_dir():
         pytest.skip(f"the shared corpora are not at {shared}")
     sources = {}
-    for name in ("wh-briefing-room", "ungdc"):
-        for line in (shared / name / "statements.jsonl").read_text(encoding="utf-8").splitlines():
+    for path in shared.glob("*/*.jsonl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
             unit = json.loads(line)
             sources.setdefault(unit["origin"], set()).add(unit["text"])
     real = [r for r in corpus if r["source"] == "real"]
@@ -63,8 +68,9 @@ def test_real_units_are_verbatim_from_the_shared_corpora(corpus):
 
 
 def test_splits_are_about_80_10_10_and_test_has_real_units_of_every_label(corpus):
-    splits = Counter(r["split"] for r in corpus)
-    assert 0.75 <= splits["train"] / len(corpus) <= 0.85
+    in_distribution = [r for r in corpus if not r["split"].startswith("heldout")]
+    splits = Counter(r["split"] for r in in_distribution)
+    assert 0.75 <= splits["train"] / len(in_distribution) <= 0.85
     real_test = Counter(r["label"] for r in corpus if r["split"] == "test" and r["source"] == "real")
     assert all(real_test[label] > 0 for label in LABELS), real_test
 
@@ -81,12 +87,38 @@ def test_no_document_or_duplicate_straddles_splits(corpus):
     assert not [r for r in rows("plover_test.jsonl") if normalise(r["text"]) in corpus_texts]
 
 
+def test_held_out_sources_never_reach_training(corpus):
+    """The Ukrainian presidency and the held-out UN delegations are only ever in the held-out splits,
+    both members of a counterfactual pair share a split, and the teacher's file holds no held-out text."""
+    sys.path.insert(0, str(DATA / "annotation"))
+    from make_slices import delegation, heldout_delegation
+
+    for row in corpus:
+        speaker = row["speaker_or_source"] or ""
+        held = row["origin"].startswith("Amice13/resistinua") or (
+            "delegation, UN General Debate" in speaker and heldout_delegation(delegation(speaker))
+        )
+        assert not held or row["split"].startswith("heldout"), row["id"]
+    pair_splits: dict[str, set[str]] = {}
+    for row in corpus:
+        if row["pair"]:
+            pair_splits.setdefault(row["pair"], set()).add(row["split"])
+    assert all(len(s) == 1 for s in pair_splits.values())
+    heldout = {normalise(r["text"]) for r in corpus if r["split"].startswith("heldout")}
+    assert heldout, "the corpus has no held-out rows"
+    teacher = DATA / "distill" / "teacher_logits.jsonl"
+    if teacher.is_file():
+        rows = [json.loads(line) for line in teacher.read_text(encoding="utf-8").splitlines()]
+        leaked = [r["id"] for r in rows if normalise(r["text"]) in heldout]
+        assert not leaked, leaked[:3]
+
+
 @pytest.mark.real_encoder
 def test_no_near_duplicate_crosses_a_split(corpus):
     from diplostance.train.baselines import FrozenEncoder
 
     vectors = FrozenEncoder().encode([r["text"] for r in corpus])
     splits = np.array([r["split"] for r in corpus])
-    for held_out in ("dev", "test"):
+    for held_out in ("dev", "test", "heldout_dev", "heldout_test"):
         similarity = vectors[splits == held_out] @ vectors[splits != held_out].T
         assert similarity.max() < NEAR_DUPLICATE_COSINE, f"{held_out}: max cosine {similarity.max():.3f}"

@@ -86,3 +86,64 @@ def distillation_loss(student_logits, teacher_logits, labels, *, temperature: fl
         weight = torch.where(has_teacher[has_label], 1.0 - alpha, 1.0)
         loss = loss + (weight * ce).sum() / len(labels)
     return loss
+
+
+def teacher_logits(folder: str | Path, texts: list[str], *, bf16: bool = True, batch_size: int = 32) -> np.ndarray:
+    """The teacher model's raw logits for ``texts`` (length-sorted batches, exact per row)."""
+    from diplostance.model.batching import batched_logits
+    from diplostance.model.classifier import check_model_folder, load_torch_model
+    from diplostance.model.tokenization import encode
+    from transformers import AutoTokenizer
+
+    check_model_folder(folder)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = load_torch_model(folder)
+    max_length = tokenizer.model_max_length
+    ids = encode(tokenizer, texts, max_length)
+    return batched_logits(
+        model, ids, pad_id=tokenizer.pad_token_id, max_length=max_length, batch_size=batch_size, bf16=bf16
+    )
+
+
+def main() -> None:
+    """Score the corpus's training rows and the transfer set with the teacher; write ``data/distill``."""
+    import argparse
+
+    from diplostance.model.manifest import verify_manifest
+
+    from .data import CORPUS_FILE, HELDOUT_SPLITS, load_examples
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--teacher", type=Path, required=True, help="The fine-tuned teacher's model folder.")
+    parser.add_argument("--transfer", type=Path, action="append", default=[], help="Unlabelled JSONL (id, text).")
+    parser.add_argument("--out", type=Path, default=DISTILL_DIR)
+    args = parser.parse_args()
+    corpus = load_examples([CORPUS_FILE])
+    heldout = {text_key(e.text) for e in corpus if e.split in HELDOUT_SPLITS}
+    labelled = [TeacherRow(e.id, e.text, e.label, "corpus", None) for e in corpus if e.split == "train"]
+    seen = {text_key(e.text) for e in corpus}
+    transfer = []
+    for path in args.transfer:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            if text_key(item["text"]) not in seen:
+                seen.add(text_key(item["text"]))
+                transfer.append(TeacherRow(item["id"], item["text"], None, item.get("origin", path.name), None))
+    rows = [r for r in labelled + transfer if text_key(r.text) not in heldout]
+    logits = teacher_logits(args.teacher, [r.text for r in rows])
+    rows = [TeacherRow(r.id, r.text, r.label, r.origin, z) for r, z in zip(rows, logits)]
+    metrics = json.loads((args.teacher / "metrics.json").read_text())
+    teacher = {
+        "teacher_folder": str(args.teacher),
+        "teacher_fingerprint": verify_manifest(args.teacher),
+        "teacher_config": json.loads((args.teacher / "training_config.json").read_text()),
+        "teacher_heldout_test": metrics.get("heldout_test", {}).get("macro_f1"),
+        "labelled_rows": sum(r.label is not None for r in rows),
+        "transfer_rows": sum(r.label is None for r in rows),
+    }
+    write_teacher_logits(args.out, rows, teacher)
+    print(f"{len(rows)} rows of teacher logits -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
