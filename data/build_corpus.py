@@ -80,13 +80,32 @@ def real_unit(row_id: str, unit: dict, label: dict) -> dict:
     }
 
 
+def v1_relabels() -> tuple[dict[str, dict], set[str]]:
+    """Final labels of the second reading of the first 2,000 real units (batches of kind ``v1real``),
+    and every id those batches cover (an id covered but not final was dropped as ambiguous)."""
+    batches = json.loads((HERE / "annotation" / "batches.json").read_text())
+    finals, covered = {}, set()
+    for name, spec in batches.items():
+        if spec["kind"] != "v1real" or len(spec["readings"]) < 2:
+            continue
+        second = HERE / "annotation" / "readings" / name / f"{spec['readings'][1]}.jsonl"
+        if second.is_file():
+            covered |= {row["id"] for row in read_jsonl(second)}
+            finals |= {row["id"]: row for row in read_jsonl(HERE / "annotation" / "final" / f"{name}.jsonl")}
+    return finals, covered
+
+
 def v1_real_rows(shared: Path) -> list[dict]:
+    finals, covered = v1_relabels()
     rows = []
     for path in sorted((HERE / "labels").glob("real_*.jsonl")):
         prefix = path.stem.split("_")[1]
         source = read_jsonl(shared / "corpora" / REAL[prefix] / "statements.jsonl")
         for label in read_jsonl(path):
-            rows.append(real_unit(f"{prefix}-{label['line']:04d}", source[label["line"] - 1], label))
+            row_id = f"{prefix}-{label['line']:04d}"
+            if row_id in covered and row_id not in finals:
+                continue
+            rows.append(real_unit(row_id, source[label["line"] - 1], finals.get(row_id, label)))
     return rows
 
 
@@ -125,7 +144,7 @@ def annotated_rows(shared: Path) -> list[dict]:
     rows = []
     for name, spec in batches.items():
         path = HERE / "annotation" / "final" / f"{name}.jsonl"
-        if not path.is_file():
+        if spec["kind"] == "v1real" or not path.is_file():
             continue
         for item in read_jsonl(path):
             if spec["kind"] == "real":

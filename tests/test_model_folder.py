@@ -97,4 +97,4 @@ def test_foreign_label_schema_is_refused(tiny_model, tmp_path):
 
 def test_inference_truncates_at_the_training_length(tiny_model):
     trained = json.loads((tiny_model / "training_config.json").read_text())["max_length"]
-    assert StanceClassifier.from_pretrained(tiny_model).max_length == trained == 256
+    assert StanceClassifier.from_pretrained(tiny_model).max_length == trained == 128

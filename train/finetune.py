@@ -87,7 +87,9 @@ def _training_rows(config: TrainConfig, train_rows: list[Example], heldout: list
     logits = [by_text.get(text_key(t), NO_TEACHER) for t in texts]
     known = {text_key(t) for t in texts}
     transfer = [r for r in teacher if r.label is None and text_key(r.text) not in known]
-    transfer.sort(key=lambda r: text_key(r.id))  # a stable, content-free order to cut the transfer set
+    # written paraphrases and perturbations first (the rows that teach the hard cases), then the pool, in a
+    # stable content-free order, so that ``transfer_size`` cuts the pool first
+    transfer.sort(key=lambda r: (r.origin.startswith("pool:"), text_key(r.id)))
     if config.transfer_size >= 0:
         transfer = transfer[: config.transfer_size]
     return (
