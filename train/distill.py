@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,6 +106,15 @@ def teacher_logits(folder: str | Path, texts: list[str], *, bf16: bool = True, b
     )
 
 
+def _relative(value, root: Path):
+    """A path under the project root (or a list of them) as a relative path; anything else unchanged."""
+    if isinstance(value, list):
+        return [_relative(v, root) for v in value]
+    if isinstance(value, str) and value.startswith(str(root)):
+        return os.path.relpath(value, root)
+    return value
+
+
 def main() -> None:
     """Score the corpus's training rows and the transfer set with the teacher; write ``data/distill``."""
     import argparse
@@ -133,10 +143,13 @@ def main() -> None:
     logits = teacher_logits(args.teacher, [r.text for r in rows])
     rows = [TeacherRow(r.id, r.text, r.label, r.origin, z) for r, z in zip(rows, logits)]
     metrics = json.loads((args.teacher / "metrics.json").read_text())
+    root = DISTILL_DIR.parent.parent
+    config = json.loads((args.teacher / "training_config.json").read_text())
+    config = {k: _relative(v, root) for k, v in config.items()}  # provenance without this machine's paths
     teacher = {
-        "teacher_folder": str(args.teacher),
+        "teacher_folder": os.path.relpath(args.teacher.resolve(), root),
         "teacher_fingerprint": verify_manifest(args.teacher),
-        "teacher_config": json.loads((args.teacher / "training_config.json").read_text()),
+        "teacher_config": config,
         "teacher_heldout_test": metrics.get("heldout_test", {}).get("macro_f1"),
         "labelled_rows": sum(r.label is not None for r in rows),
         "transfer_rows": sum(r.label is None for r in rows),
