@@ -247,24 +247,25 @@ def evaluate(
 
 @app.command()
 def show(
-    scored: Annotated[Path, typer.Argument(help="A file written by `diplostance score`.")],
-    text_column: Annotated[str, typer.Option("--text-column")] = "text",
-    width: Annotated[int, typer.Option(help="Characters of text shown per row.")] = 90,
+    scored: Annotated[Path, typer.Argument(help="A file written by `diplostance score` (.jsonl, .csv, .parquet).")],
+    text_column: Annotated[
+        str | None, typer.Option("--text-column", help="Default: read from the file, else 'passage' or 'text'.")
+    ] = None,
+    width: Annotated[int, typer.Option(min=2, help="Characters of text shown per row.")] = 90,
+    limit: Annotated[int | None, typer.Option("--limit", min=0, help="Show at most N rows.")] = None,
+    stance: Annotated[
+        str | None, typer.Option("--stance", help="Only rows of this label (or 'error' for unscored rows).")
+    ] = None,
 ) -> None:
-    """Print a scored file as a table of text, stance and confidence."""
-    from .records import InputError, read_records
+    """Print a scored file as a table of stance, confidence and text (error rows: the reason)."""
+    from .records import InputError
+    from .show import show_lines
 
     try:
-        records = list(read_records(scored, text_column))
+        for line in show_lines(scored, text_column, width=width, limit=limit, stance=stance):
+            typer.echo(line)
     except InputError as error:
         raise _fail(str(error)) from None
-    typer.echo(f"{'stance':<12} {'conf':>5}  text")
-    for record in records:
-        row = record.columns
-        text = str(row.get(text_column) or "")
-        shown = text if len(text) <= width else text[: width - 1] + "…"
-        confidence = "" if row.get("confidence") is None else f"{row['confidence']:.2f}"
-        typer.echo(f"{row.get('stance') or 'error':<12} {confidence:>5}  {shown}")
 
 
 @app.command()

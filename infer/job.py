@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 import shutil
 import signal
 import sys
@@ -49,6 +50,26 @@ class Interrupted(RuntimeError):
 
 class ResumeError(ValueError):
     """A checkpoint exists but belongs to another input, model or setting."""
+
+
+class OutputError(InputError):
+    """--out cannot take the output (it is the input, or a folder). An InputError, so every caller that
+    reports bad input files as one line reports this too."""
+
+
+def check_output(input: str | Path, output: str | Path, *, folder: bool = False) -> None:
+    """Refuse, before any scoring, an output that would replace the input (same path, symlink or hard
+    link) or, unless ``folder`` (Spark writes a Parquet folder), that is an existing folder, which would
+    otherwise fail only at the very end."""
+    input, output = Path(input), Path(output)
+    if input.exists() and output.exists():
+        same = os.path.samefile(input, output)
+    else:
+        same = os.path.abspath(input) == os.path.abspath(output)
+    if same:
+        raise OutputError(f"{output}: the output would overwrite the input; choose another --out")
+    if not folder and output.is_dir():
+        raise OutputError(f"{output}: is a folder; --out must name a file")
 
 
 @dataclass
@@ -151,6 +172,7 @@ class ScoreJob:
         if not config.input.is_file():
             raise InputError(f"{config.input}: no such file")
         self.out_format = file_format(config.output)
+        check_output(config.input, config.output)
         self.work = work_dir_for(config.output)
         self.checkpoint_path = self.work / "checkpoint.json"
         self.summary = ScoreSummary()
@@ -261,12 +283,23 @@ class ScoreJob:
 
     # -- run --------------------------------------------------------------------------
     def run(self) -> ScoreSummary:
+        """Score the input into the output. A run that fails before its first window is written leaves no
+        work folder behind (nothing to resume, and a stale checkpoint would trip a later --resume)."""
+        # opening the reader checks the header or schema, so a bad input fails before the work folder exists
+        stats = ReadStats()
+        records = read_records(self.config.input, self.config.text_column, stats)
+        state = self._start(self._identity())
+        try:
+            return self._run(state, records, stats)
+        except Exception:
+            if not state["parts"]:
+                shutil.rmtree(self.work, ignore_errors=True)
+            raise
+
+    def _run(self, state: dict, records: Iterator[Record], stats: ReadStats) -> ScoreSummary:
         from tqdm import tqdm
 
         config = self.config
-        state = self._start(self._identity())
-        stats = ReadStats()
-        records = read_records(config.input, config.text_column, stats)
         self.summary = ScoreSummary(**{**state["summary"], "resumed_from": state["rows_done"]})
         progress = tqdm(unit="rows", disable=not config.progress, initial=state["rows_done"], file=sys.stderr)
         remaining = itertools.islice(records, state["rows_done"], None)
@@ -298,7 +331,9 @@ class ScoreJob:
             state["columns"] = self._columns(stats, [])
             write_part([], self.work / f"part-000000.{self.out_format}", self.out_format, state["columns"], True)
             state["parts"].append(f"part-000000.{self.out_format}")
-        join_parts([self.work / p for p in state["parts"]], config.output, self.out_format, state["columns"])
+        text_column = "passage" if config.documents else config.text_column
+        parts = [self.work / p for p in state["parts"]]
+        join_parts(parts, config.output, self.out_format, state["columns"], text_column)
         self.checkpoint_path.unlink()  # first, so a kill during clean-up never leaves a checkpoint without parts
         shutil.rmtree(self.work)
         return self.summary

@@ -17,6 +17,10 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 MAX_CSV_RECORD_LINES = 200
@@ -62,7 +66,9 @@ def text_error(value: object, column: str) -> str | None:
     return None
 
 
-def _record(line: int, columns: dict, text_column: str) -> Record:
+def _record(line: int, columns: dict, text_column: str | None) -> Record:
+    if text_column is None:  # reading rows as they are (``show``), not for scoring
+        return Record(line, columns)
     if text_column not in columns:
         return Record(line, columns, error=f"line {line}: missing {text_column!r} field")
     value = columns[text_column]
@@ -70,7 +76,7 @@ def _record(line: int, columns: dict, text_column: str) -> Record:
     return Record(line, columns, value if problem is None else None, f"line {line}: {problem}" if problem else None)
 
 
-def read_jsonl(path: Path, text_column: str, stats: ReadStats) -> Iterator[Record]:
+def read_jsonl(path: Path, text_column: str | None, stats: ReadStats) -> Iterator[Record]:
     with path.open("rb") as handle:
         for line_no, raw in enumerate(handle, 1):
             if not raw.strip():
@@ -102,16 +108,28 @@ def _physical_lines(path: Path) -> Iterator[tuple[int, str | None]]:
                 yield line_no, None
 
 
-def read_csv(path: Path, text_column: str, stats: ReadStats) -> Iterator[Record]:
-    """CSV records assembled line by line, so one broken quote costs one row, not the rest of the file."""
+def _check_text_column(path: Path, text_column: str | None, names: list[str]) -> None:
+    """A missing text column is a file-level problem: say so once, with the columns there are."""
+    if text_column is not None and text_column not in names:
+        raise InputError(f"{path}: no column {text_column!r} (columns: {', '.join(names)}); use --text-column")
+
+
+def read_csv(path: Path, text_column: str | None, stats: ReadStats) -> Iterator[Record]:
+    """Check the header now (so a bad file fails before any work starts), then stream the records."""
     lines = _physical_lines(path)
     header_line = next(lines, None)
     if header_line is None or header_line[1] is None:
         raise InputError(f"{path}: empty file or unreadable header")
     header = next(csv.reader([header_line[1]]))
-    if text_column not in header:
-        raise InputError(f"{path}: no column {text_column!r} (columns: {', '.join(header)}); use --text-column")
+    _check_text_column(path, text_column, header)
     stats.columns = header
+    return _csv_records(lines, header, text_column, stats)
+
+
+def _csv_records(
+    lines: Iterator[tuple[int, str | None]], header: list[str], text_column: str | None, stats: ReadStats
+) -> Iterator[Record]:
+    """CSV records assembled line by line, so one broken quote costs one row, not the rest of the file."""
     replay: deque[tuple[int, str | None]] = deque()
     pending: list[tuple[int, str]] = []
 
@@ -153,17 +171,20 @@ def read_csv(path: Path, text_column: str, stats: ReadStats) -> Iterator[Record]
         yield Record(first, error=f"line {first}: unclosed quote in CSV record")
 
 
-def read_parquet(path: Path, text_column: str, stats: ReadStats) -> Iterator[Record]:
+def read_parquet(path: Path, text_column: str | None, stats: ReadStats) -> Iterator[Record]:
+    """Open and check the schema now (so a corrupt file fails before any work starts), then stream the rows."""
     import pyarrow.parquet as pq
 
     try:
         parquet = pq.ParquetFile(path)
     except Exception as error:  # pyarrow raises ArrowInvalid, OSError...; the user needs one line
         raise InputError(f"{path}: not a readable Parquet file ({error})") from None
-    if text_column not in parquet.schema_arrow.names:
-        names = ", ".join(parquet.schema_arrow.names)
-        raise InputError(f"{path}: no column {text_column!r} (columns: {names}); use --text-column")
+    _check_text_column(path, text_column, parquet.schema_arrow.names)
     stats.columns = list(parquet.schema_arrow.names)
+    return _parquet_records(parquet, text_column)
+
+
+def _parquet_records(parquet: pq.ParquetFile, text_column: str | None) -> Iterator[Record]:
     row = 0
     for batch in parquet.iter_batches(batch_size=4096):
         for columns in batch.to_pylist():
@@ -174,8 +195,12 @@ def read_parquet(path: Path, text_column: str, stats: ReadStats) -> Iterator[Rec
 READERS = {"jsonl": read_jsonl, "csv": read_csv, "parquet": read_parquet}
 
 
-def read_records(path: str | Path, text_column: str = "text", stats: ReadStats | None = None) -> Iterator[Record]:
-    """Records of ``path`` in input order, one per row. Raises InputError only for file-level problems."""
+def read_records(
+    path: str | Path, text_column: str | None = "text", stats: ReadStats | None = None
+) -> Iterator[Record]:
+    """Records of ``path`` in input order, one per row. Raises InputError only for file-level problems,
+    and for CSV and Parquet raises it here, before the first record is asked for. ``text_column=None``
+    reads the rows as they are, with no text to score (``error`` only for rows that cannot be parsed)."""
     path = Path(path)
     reader = READERS[file_format(path)]
     if not path.is_file():

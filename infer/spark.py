@@ -38,7 +38,7 @@ from diplostance.model.paths import default_model_dir
 
 from .backends import BACKENDS
 from .classifier import DEFAULT_BACKEND, DEFAULT_BATCH_SIZE, StanceClassifier
-from .job import scored_columns
+from .job import check_output, scored_columns
 from .records import InputError, file_format, text_error
 from .writers import ABSTAINED_COLUMN, OUTPUT_COLUMNS, parquet_schema
 
@@ -215,8 +215,7 @@ def score_files_with_spark(
 
     Starts a SparkSession on ``master`` or reuses the active one (which it leaves running).
     """
-    if os.path.abspath(input_path) == os.path.abspath(output_path):
-        raise InputError(f"{output_path}: the output would overwrite the input; choose another --out")
+    check_output(input_path, output_path, folder=True)
     spark = spark_session(master)
     statements = read_input(spark, input_path)
     cores = spark.sparkContext.defaultParallelism

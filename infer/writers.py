@@ -19,12 +19,16 @@ from pathlib import Path
 
 from diplostance.model.labels import LABELS
 
+from .records import file_format
+
 PROBABILITY_COLUMNS = tuple(f"p_{label}" for label in LABELS)
 OUTPUT_COLUMNS = ("stance", "confidence", *PROBABILITY_COLUMNS, "error")
 PASSAGE_COLUMNS = ("passage_index", "start", "end", "speaker", "passage")
 """Document mode: one output row per passage, located by character offsets into the input text."""
 ABSTAINED_COLUMN = "abstained"
 """Added after OUTPUT_COLUMNS only when an abstention threshold (--min-confidence) is set."""
+TEXT_COLUMN_KEY = b"diplostance.text_column"
+"""Parquet schema metadata naming the column of scored text, so ``show`` needs no --text-column."""
 
 
 def _json_value(value: object) -> object:
@@ -85,13 +89,19 @@ def parquet_schema(columns: Sequence[str]):
     return pa.schema([(c, types.get(c, pa.string())) for c in columns])
 
 
-def join_parts(parts: Sequence[Path], out: Path, fmt: str, columns: Sequence[str]) -> None:
-    """Concatenate parts into ``out`` atomically: a temporary file in the same folder, fsync, rename."""
+def join_parts(
+    parts: Sequence[Path], out: Path, fmt: str, columns: Sequence[str], text_column: str | None = None
+) -> None:
+    """Concatenate parts into ``out`` atomically: a temporary file in the same folder, fsync, rename.
+    A Parquet output records ``text_column`` in its metadata (CSV and JSONL have nowhere to keep it)."""
     tmp = out.with_name(f".{out.name}.tmp")
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
-        with pq.ParquetWriter(tmp, parquet_schema(columns)) as writer:
+        schema = parquet_schema(columns)
+        if text_column is not None:
+            schema = schema.with_metadata({TEXT_COLUMN_KEY: text_column.encode()})
+        with pq.ParquetWriter(tmp, schema) as writer:
             for part in parts:
                 writer.write_table(pq.read_table(part))
     else:
@@ -107,3 +117,13 @@ def join_parts(parts: Sequence[Path], out: Path, fmt: str, columns: Sequence[str
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def recorded_text_column(path: Path) -> str | None:
+    """The text column a scored Parquet file names in its metadata (None for other files and formats)."""
+    if file_format(path) != "parquet":
+        return None
+    import pyarrow.parquet as pq
+
+    value = (pq.read_schema(path).metadata or {}).get(TEXT_COLUMN_KEY)
+    return value.decode() if value else None
