@@ -8,6 +8,7 @@ an interrupted job ends with exit code 130 and says how to resume.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +20,7 @@ from diplostance.model.manifest import ManifestError
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    rich_markup_mode=None,
     help="Stance of government statements toward cooperation: cooperative, conditional, refusing, none.",
 )
 
@@ -26,8 +28,37 @@ ModelOption = Annotated[
     Path | None, typer.Option("--model", help="Model folder (default: $DIPLOSTANCE_MODEL or the user cache).")
 ]
 BackendOption = Annotated[str, typer.Option("--backend", help="torch or onnx (int8, faster).")]
+MinConfidenceOption = Annotated[
+    float | None,
+    typer.Option(
+        "--min-confidence", min=0.0, max=1.0, help="Below this top probability the label becomes none (abstain)."
+    ),
+]
 ThreadsOption = Annotated[int | None, typer.Option("--threads", help="CPU threads (default: one per core).")]
+QUIET_LIBRARIES = {
+    "TRANSFORMERS_VERBOSITY": "error",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
+}
 EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ModelFolderError, ManifestError, FileNotFoundError)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"diplostance {version('diplostance')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Stance of government statements toward cooperation: cooperative, conditional, refusing, none."""
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -93,7 +124,7 @@ def score(
     input: Annotated[Path, typer.Argument(help="Input .jsonl, .csv or .parquet.")],
     out: Annotated[Path, typer.Option("--out", help="Output .jsonl, .csv or .parquet.")],
     model: ModelOption = None,
-    text_column: Annotated[str, typer.Option("--text-column")] = "text",
+    text_column: Annotated[str, typer.Option("--text-column", help="Column holding the statement.")] = "text",
     id_column: Annotated[str, typer.Option("--id-column", help="Named in error messages.")] = "id",
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per torch batch.")] = 64,
     window: Annotated[int, typer.Option("--window", min=1, help="Rows per checkpoint.")] = 2048,
@@ -103,17 +134,26 @@ def score(
         str, typer.Option("--on-error", help="record: keep going, error column; fail: stop.")
     ] = "record",
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run from its checkpoint.")] = False,
-    min_confidence: Annotated[float | None, typer.Option("--min-confidence", min=0.0, max=1.0)] = None,
+    min_confidence: MinConfidenceOption = None,
     documents: Annotated[
         bool, typer.Option("--documents", help="Each row is a document: one output row per passage.")
     ] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")] = True,
     engine: Annotated[str, typer.Option("--engine", help="local, or spark (writes a Parquet folder).")] = "local",
     master: Annotated[str, typer.Option("--master", help="Spark master, with --engine spark.")] = "local[2]",
 ) -> None:
     """Score every row of a file; one output row per input row, in order."""
+    from .records import InputError, file_format
+
+    try:  # the cheap checks, before torch and the model load (seconds); Spark checks its own paths
+        if engine != "spark":
+            if not input.is_file():
+                raise InputError(f"{input}: no such file")
+            for path in (input, out):
+                file_format(path)
+    except InputError as error:
+        raise _fail(str(error)) from None
     from .job import Interrupted, ResumeError, RowError, ScoreConfig, ScoreJob
-    from .records import InputError
 
     if engine == "spark":
         from .spark import score_files_with_spark
@@ -169,7 +209,7 @@ def predict(
     texts: Annotated[list[str], typer.Argument(help="Statements to label.")],
     model: ModelOption = None,
     backend: BackendOption = "onnx",
-    min_confidence: Annotated[float | None, typer.Option("--min-confidence", min=0.0, max=1.0)] = None,
+    min_confidence: MinConfidenceOption = None,
 ) -> None:
     """Print label and confidence for each text."""
     try:
@@ -287,12 +327,10 @@ def export(model: ModelOption = None) -> None:
 
 
 def main() -> None:
-    import datasets
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    datasets.disable_progress_bars()
+    # Quiet the libraries through their environment switches: importing them here would load torch
+    # before the arguments are read, and `--help` or a bad argument would wait seconds for it.
+    for switch, value in QUIET_LIBRARIES.items():
+        os.environ.setdefault(switch, value)
     app(prog_name="diplostance")
 
 

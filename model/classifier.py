@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from typing import TYPE_CHECKING
 
 from .labels import ID2LABEL, LABEL2ID, LABELS
 from .manifest import verify_manifest
+
+if TYPE_CHECKING:  # transformers loads torch (seconds): imported where a model is built or loaded
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
 
@@ -31,6 +33,8 @@ class ModelFolderError(ValueError):
 
 def build_classifier(base_model: str | Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """A fresh four-label classifier on a pretrained encoder folder (the head starts random)."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
     base_model = Path(base_model)
     if not (base_model / "config.json").is_file():
         raise ModelFolderError(f"{base_model} is not a Hugging Face model folder (no config.json)")
@@ -81,6 +85,8 @@ def check_label_schema(folder: str | Path) -> None:
 
 def load_torch_model(folder: str | Path) -> PreTrainedModel:
     """Load the weights of a folder that ``check_model_folder`` accepted, in eval mode."""
+    from transformers import AutoModelForSequenceClassification
+
     model = AutoModelForSequenceClassification.from_pretrained(folder, use_safetensors=True, trust_remote_code=False)
     model.eval()
     return model

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 from diplostance.infer.cli import app
 from helpers import statement_rows, write_rows
@@ -105,3 +107,24 @@ def test_evaluate_with_baselines_writes_one_table(tiny_model, tmp_path):
     ):
         assert f"| gold.jsonl test | all | {system} | 12 |" in written
         assert f"| PLOVER | real | {system} | 6 |" in written
+
+
+def test_help_and_argument_errors_do_not_load_torch(tmp_path):
+    """`--help`, `score --help` and a missing input answer before torch/transformers are imported."""
+    probe = (
+        "import sys\n"
+        "from diplostance.infer.cli import app\n"
+        "for argv in (['--help'], ['score', '--help'], ['score', sys.argv[1], '--out', sys.argv[2]]):\n"
+        "    try:\n"
+        "        app(argv, prog_name='diplostance')\n"
+        "    except SystemExit as stop:\n"
+        "        print('exit', stop.code)\n"
+        "print('loaded:', sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n"
+    )
+    missing = tmp_path / "missing.jsonl"
+    run = subprocess.run(
+        [sys.executable, "-c", probe, str(missing), str(tmp_path / "out.jsonl")], capture_output=True, text=True
+    )
+    assert run.stdout.count("exit 0") == 2 and "exit 2" in run.stdout, run.stdout + run.stderr
+    assert "no such file" in run.stderr
+    assert "loaded: []" in run.stdout
