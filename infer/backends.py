@@ -32,7 +32,7 @@ from diplostance.model.labels import LABELS
 from diplostance.model.onnx_export import ONNX_NAME
 from diplostance.model.tokenization import pad_batch
 
-BACKENDS = ("torch", "onnx")
+BACKENDS = ("auto", "bf16", "torch", "onnx")
 
 
 def available_cores() -> int:
@@ -48,7 +48,7 @@ class Backend(Protocol):
 
 
 class TorchBackend:
-    name = "torch"
+    """Eager PyTorch in fp32 (``torch``) or under bf16 autocast with fixed-shape batches (``bf16``)."""
 
     def __init__(
         self,
@@ -64,10 +64,15 @@ class TorchBackend:
 
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        if threads:
+        self.workers = None
+        if bf16:  # single-threaded kernels side by side: exact whatever the thread count (model/batching.py)
+            torch.set_num_threads(1)
+            self.workers = ThreadPoolExecutor(threads or available_cores(), thread_name_prefix="diplostance-bf16")
+        elif threads:
             torch.set_num_threads(threads)
         self.model = load_torch_model(folder)
         self.pad_id, self.max_length, self.batch_size, self.bf16 = pad_id, max_length, batch_size, bf16
+        self.name = "bf16" if bf16 else "torch"
 
     def logits(self, token_ids: list[list[int]]) -> np.ndarray:
         return batched_logits(
@@ -77,6 +82,7 @@ class TorchBackend:
             max_length=self.max_length,
             batch_size=self.batch_size,
             bf16=self.bf16,
+            workers=self.workers,
         )
 
 
@@ -108,12 +114,29 @@ class OnnxBackend:
         return np.stack(list(self.pool.map(self._row_logits, token_ids)))
 
 
+def cpu_has_bf16() -> bool:
+    """Whether oneDNN runs bf16 products natively (AVX512-BF16 or AMX); elsewhere bf16 is emulated and slow."""
+    import torch
+
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def resolve_backend(name: str) -> str:
+    """``auto``: bf16 where the CPU runs it natively, else the int8 ONNX graph."""
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}: expected one of {', '.join(BACKENDS)}")
+    if name == "auto":
+        return "bf16" if cpu_has_bf16() else "onnx"
+    return name
+
+
 def load_backend(
-    name: str, folder: str | Path, *, pad_id: int, max_length: int, batch_size: int = 64, threads: int | None = None
+    name: str, folder: str | Path, *, pad_id: int, max_length: int, batch_size: int = 32, threads: int | None = None
 ) -> Backend:
-    """Instantiate the backend called ``name`` ('torch' or 'onnx') on a checked model folder."""
-    if name == "torch":
-        return TorchBackend(folder, pad_id=pad_id, max_length=max_length, batch_size=batch_size, threads=threads)
-    if name == "onnx":
-        return OnnxBackend(folder, pad_id=pad_id, threads=threads)
-    raise ValueError(f"unknown backend {name!r}: expected one of {', '.join(BACKENDS)}")
+    """Instantiate the backend called ``name`` (one of ``BACKENDS``) on a checked model folder."""
+    name = resolve_backend(name)
+    if name in ("torch", "bf16"):
+        return TorchBackend(
+            folder, pad_id=pad_id, max_length=max_length, batch_size=batch_size, threads=threads, bf16=name == "bf16"
+        )
+    return OnnxBackend(folder, pad_id=pad_id, threads=threads)

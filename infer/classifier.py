@@ -6,7 +6,7 @@
     clf.predict_proba(texts)                          # (n, 4) in clf.labels order
 
 Texts are tokenised once (``diplostance.model.tokenization``), handed to the backend
-(``diplostance.infer.backends``: torch, or int8 ONNX Runtime by default), and come back in
+(``diplostance.infer.backends``: bf16 torch where the CPU runs bf16, else int8 ONNX Runtime), and come back in
 input order. A row's probabilities never depend on the other rows of the call.
 """
 
@@ -28,10 +28,10 @@ from .backends import Backend, load_backend
 from .documents import DocumentResult, Passage, segment, summarise
 from .evidence import occlusion_spans
 
-DEFAULT_BACKEND = "onnx"
+DEFAULT_BACKEND = "auto"
 MAX_POSITIONS = 512
 """BERT's position embeddings: the ceiling for a tokenizer that records no training length."""
-DEFAULT_BATCH_SIZE = 64
+DEFAULT_BATCH_SIZE = 32
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,12 @@ app = typer.Typer(
 ModelOption = Annotated[
     Path | None, typer.Option("--model", help="Model folder (default: $DIPLOSTANCE_MODEL or the user cache).")
 ]
-BackendOption = Annotated[str, typer.Option("--backend", help="torch or onnx (int8, faster).")]
+BackendOption = Annotated[
+    str,
+    typer.Option(
+        "--backend", help="auto (bf16 where the CPU has it, else onnx), bf16, torch (fp32) or onnx (int8)."
+    ),
+]
 MinConfidenceOption = Annotated[
     float | None,
     typer.Option(
@@ -66,7 +71,7 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _load(model: Path | None, backend: str, batch_size: int = 64, threads: int | None = None):
+def _load(model: Path | None, backend: str, batch_size: int = 32, threads: int | None = None):
     from .classifier import StanceClassifier
 
     return StanceClassifier.from_pretrained(model, backend=backend, batch_size=batch_size, threads=threads)
@@ -126,9 +131,9 @@ def score(
     model: ModelOption = None,
     text_column: Annotated[str, typer.Option("--text-column", help="Column holding the statement.")] = "text",
     id_column: Annotated[str, typer.Option("--id-column", help="Named in error messages.")] = "id",
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per torch batch.")] = 64,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per torch batch.")] = 32,
     window: Annotated[int, typer.Option("--window", min=1, help="Rows per checkpoint.")] = 2048,
-    backend: BackendOption = "onnx",
+    backend: BackendOption = "auto",
     threads: ThreadsOption = None,
     on_error: Annotated[
         str, typer.Option("--on-error", help="record: keep going, error column; fail: stop.")
@@ -208,7 +213,7 @@ def score(
 def predict(
     texts: Annotated[list[str], typer.Argument(help="Statements to label.")],
     model: ModelOption = None,
-    backend: BackendOption = "onnx",
+    backend: BackendOption = "auto",
     min_confidence: MinConfidenceOption = None,
 ) -> None:
     """Print label and confidence for each text."""
@@ -225,7 +230,7 @@ def predict(
 def evaluate(
     data: Annotated[Path, typer.Argument(help="Labelled .jsonl/.csv/.parquet (text, label).")],
     model: ModelOption = None,
-    backend: BackendOption = "onnx",
+    backend: BackendOption = "auto",
     split: Annotated[
         list[str] | None,
         typer.Option("--split", help="Only rows of this split (train/dev/test/heldout_dev/heldout_test); repeatable."),

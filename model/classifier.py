@@ -86,7 +86,9 @@ def check_label_schema(folder: str | Path) -> None:
 def load_torch_model(folder: str | Path) -> PreTrainedModel:
     """Load the weights of a folder that ``check_model_folder`` accepted, in eval mode."""
     from transformers import AutoModelForSequenceClassification
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # a bar per load would land in every scored file's stderr and every notebook
     model = AutoModelForSequenceClassification.from_pretrained(folder, use_safetensors=True, trust_remote_code=False)
     model.eval()
     return model

@@ -42,11 +42,12 @@ def test_every_format_pair_keeps_rows_order_and_columns(classifier, tmp_path, in
     assert not work_dir_for(out).exists()
 
 
-def test_output_is_identical_across_batch_sizes_windows_and_threads(tiny_model, tmp_path):
-    source = write_rows(statement_rows(60), tmp_path / "in.jsonl")
+@pytest.mark.parametrize("backend", ["onnx", "bf16"])
+def test_output_is_identical_across_batch_sizes_windows_and_threads(tiny_model, tmp_path, backend):
+    source = write_rows(statement_rows(2000), tmp_path / "in.jsonl")
     outputs = []
-    for batch_size, window, threads in [(1, 5, 1), (7, 16, 2), (64, 1000, 3)]:
-        clf = StanceClassifier.from_pretrained(tiny_model, backend="onnx", batch_size=batch_size, threads=threads)
+    for batch_size, window, threads in [(1, 37, 1), (7, 16, 2), (64, 1000, 3)]:
+        clf = StanceClassifier.from_pretrained(tiny_model, backend=backend, batch_size=batch_size, threads=threads)
         out = tmp_path / f"out-{batch_size}.jsonl"
         run(clf, source, out, window=window)
         outputs.append(out.read_bytes())

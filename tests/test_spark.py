@@ -80,7 +80,7 @@ def statements(tmp_path_factory) -> Path:
 def score_locally(model: Path, statements: Path, out: Path, min_confidence: float | None = None) -> dict[str, dict]:
     """`diplostance score statements --out out.jsonl`, rows by id."""
     config = ScoreConfig(input=statements, output=out, min_confidence=min_confidence, progress=False)
-    ScoreJob(StanceClassifier.from_pretrained(model, backend="onnx"), config).run()
+    ScoreJob(StanceClassifier.from_pretrained(model), config).run()  # the default backend, as Spark
     return {row["id"]: row for row in map(json.loads, out.read_text().splitlines())}
 
 
