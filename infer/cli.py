@@ -29,9 +29,7 @@ ModelOption = Annotated[
 ]
 BackendOption = Annotated[
     str,
-    typer.Option(
-        "--backend", help="auto (bf16 where the CPU has it, else onnx), bf16, torch (fp32) or onnx (int8)."
-    ),
+    typer.Option("--backend", help="auto (bf16 where the CPU has it, else onnx), bf16, torch (fp32) or onnx (int8)."),
 ]
 MinConfidenceOption = Annotated[
     float | None,

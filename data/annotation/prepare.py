@@ -57,10 +57,7 @@ def adjudication(batches: list[str], out: Path) -> None:
             rows.append(
                 {"id": unit_id, "batch": batch}
                 | {k: unit[k] for k in UNIT_FIELDS if unit.get(k)}
-                | {
-                    f"reading_{n}": {k: r.get(k) for k in READING_FIELDS}
-                    for n, r in enumerate(readings[:2], 1)
-                }
+                | {f"reading_{n}": {k: r.get(k) for k in READING_FIELDS} for n, r in enumerate(readings[:2], 1)}
             )
     write_jsonl(out, rows)
     print(f"{len(rows)} disagreements -> {out}")
