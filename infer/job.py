@@ -15,6 +15,7 @@ Guarantees (each tested):
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import itertools
 import json
@@ -23,11 +24,13 @@ import shutil
 import signal
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 from diplostance.model.labels import LABELS, NONE_LABEL
+from diplostance.model.manifest import sha256_file
 
 from .classifier import StanceClassifier
 from .records import InputError, ReadStats, Record, file_format, read_records
@@ -109,6 +112,50 @@ def input_fingerprint(path: Path) -> dict:
             handle.seek(max(FINGERPRINT_SAMPLE, size - FINGERPRINT_SAMPLE))
             digest.update(handle.read())
     return {"size": size, "sha256_sampled": digest.hexdigest()}
+
+
+def part_record(path: Path) -> dict:
+    """Name, size and SHA-256 of a written part: the checkpoint's proof that the part is still whole."""
+    if not path.is_file():
+        return {"name": path.name, "size": None, "sha256": None}
+    return {"name": path.name, "size": path.stat().st_size, "sha256": sha256_file(path)}
+
+
+@contextmanager
+def output_lock(output: Path) -> Iterator[None]:
+    """Hold an exclusive lock for the output for the whole run, so two runs never write one --out.
+
+    The lock file (``.<name>.diplostance-lock``, holding the pid) is removed at the end; a run that
+    locked a file another run had just removed sees a different inode at the path and tries again.
+    """
+    path = output.with_name(f".{output.name}.diplostance-lock")
+    while True:
+        try:
+            handle = path.open("a+")
+        except OSError as error:
+            raise OutputError(f"{output}: cannot write beside the output ({error.strerror})") from None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            other = handle.read().strip() or "?"
+            handle.close()
+            raise OutputError(
+                f"{output}: another diplostance run (pid {other}) is writing this output; "
+                "wait for it or use another --out"
+            ) from None
+        if path.exists() and os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino:
+            break
+        handle.close()
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        handle.close()
 
 
 def work_dir_for(output: Path) -> Path:
@@ -202,6 +249,12 @@ class ScoreJob:
                         f"{key.replace('_', ' ')} "
                         f"({state['identity'].get(key)!r}, now {value!r}); rerun without --resume to start over"
                     )
+            for part in state["parts"]:
+                if part_record(self.work / part["name"]) != part:
+                    raise ResumeError(
+                        f"cannot resume: {self.work / part['name']} is missing or damaged (size or SHA-256 differs "
+                        "from the checkpoint); rerun without --resume to start over"
+                    )
             return state
         if self.work.exists():
             shutil.rmtree(self.work)
@@ -221,11 +274,16 @@ class ScoreJob:
         names = list(stats.columns or dict.fromkeys(k for r in window for k in r.columns))
         if self.config.documents:
             names = [n for n in names if n != self.config.text_column] + list(PASSAGE_COLUMNS)
+        self._refuse_output_columns(names)
+        extra = [ABSTAINED_COLUMN] if self.config.min_confidence is not None else []
+        return names + list(OUTPUT_COLUMNS) + extra
+
+    def _refuse_output_columns(self, names) -> None:
+        """An input column named like an output column would be overwritten: refuse it wherever it first
+        appears (a JSONL key can turn up in any window, so every window is checked, not only the first)."""
         clash = [c for c in names if c in OUTPUT_COLUMNS or c == ABSTAINED_COLUMN]
         if clash:
             raise InputError(f"{self.config.input}: input already has output column {clash[0]!r}; rename it first")
-        extra = [ABSTAINED_COLUMN] if self.config.min_confidence is not None else []
-        return names + list(OUTPUT_COLUMNS) + extra
 
     def _score_window(self, window: list[Record]) -> list[dict]:
         """Output rows of a window: one per record, or one per passage in document mode."""
@@ -286,15 +344,16 @@ class ScoreJob:
         """Score the input into the output. A run that fails before its first window is written leaves no
         work folder behind (nothing to resume, and a stale checkpoint would trip a later --resume)."""
         # opening the reader checks the header or schema, so a bad input fails before the work folder exists
-        stats = ReadStats()
-        records = read_records(self.config.input, self.config.text_column, stats)
-        state = self._start(self._identity())
-        try:
-            return self._run(state, records, stats)
-        except Exception:
-            if not state["parts"]:
-                shutil.rmtree(self.work, ignore_errors=True)
-            raise
+        with output_lock(self.config.output):
+            stats = ReadStats()
+            records = read_records(self.config.input, self.config.text_column, stats)
+            state = self._start(self._identity())
+            try:
+                return self._run(state, records, stats)
+            except Exception as error:
+                if not state["parts"] or isinstance(error, InputError):  # nothing a --resume could continue
+                    shutil.rmtree(self.work, ignore_errors=True)
+                raise
 
     def _run(self, state: dict, records: Iterator[Record], stats: ReadStats) -> ScoreSummary:
         from tqdm import tqdm
@@ -307,6 +366,7 @@ class ScoreJob:
             for window in _windows(remaining, config.window):
                 if state["columns"] is None:
                     state["columns"] = self._columns(stats, window)
+                self._refuse_output_columns({k for r in window for k in r.columns})
                 rows = self._score_window(window)
                 self._note_dropped(rows, state["columns"])
                 part = self.work / f"part-{len(state['parts']):06d}.{self.out_format}"
@@ -316,7 +376,7 @@ class ScoreJob:
                 self.summary.errors += errors
                 self.summary.scored += len(window) - errors
                 self.summary.output_rows += len(rows)
-                state["parts"].append(part.name)
+                state["parts"].append(part_record(part))
                 state["rows_done"] += len(window)
                 state["summary"] = asdict(self.summary) | {"resumed_from": 0}
                 self._save_checkpoint(state)
@@ -330,9 +390,9 @@ class ScoreJob:
         if state["columns"] is None:  # an input with no rows still gives a valid (empty) output
             state["columns"] = self._columns(stats, [])
             write_part([], self.work / f"part-000000.{self.out_format}", self.out_format, state["columns"], True)
-            state["parts"].append(f"part-000000.{self.out_format}")
+            state["parts"].append(part_record(self.work / f"part-000000.{self.out_format}"))
         text_column = "passage" if config.documents else config.text_column
-        parts = [self.work / p for p in state["parts"]]
+        parts = [self.work / p["name"] for p in state["parts"]]
         join_parts(parts, config.output, self.out_format, state["columns"], text_column)
         self.checkpoint_path.unlink()  # first, so a kill during clean-up never leaves a checkpoint without parts
         shutil.rmtree(self.work)

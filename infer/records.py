@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     import pyarrow.parquet as pq
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""json.loads joins escaped pairs into one character, so a surrogate left in a string has no partner."""
 MAX_CSV_RECORD_LINES = 200
 """A quoted CSV field may span lines; past this many, the quote is taken as unclosed."""
 
@@ -95,7 +98,38 @@ def read_jsonl(path: Path, text_column: str | None, stats: ReadStats) -> Iterato
             if not isinstance(value, dict):
                 yield Record(line_no, error=f"line {line_no}: a JSON {type(value).__name__}, not an object")
                 continue
+            surrogate = next((k for k, v in value.items() if _has_lone_surrogate(k) or _has_lone_surrogate(v)), None)
+            if surrogate is not None:
+                yield Record(
+                    line_no,
+                    {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()},
+                    error=f"line {line_no}: {_replace_surrogates(surrogate)!r} holds a lone surrogate "
+                    "(a \\ud800-style escape that is not valid Unicode); shown as U+FFFD",
+                )
+                continue
             yield _record(line_no, value, text_column)
+
+
+def _has_lone_surrogate(value: object) -> bool:
+    """JSON may escape half of a UTF-16 pair ("\\ud800"); such a string cannot be tokenised or written as UTF-8."""
+    if isinstance(value, str):
+        return LONE_SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
+def _replace_surrogates(value: object) -> object:
+    """The value with every lone surrogate replaced by U+FFFD, so that the error row can be written."""
+    if isinstance(value, str):
+        return LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_surrogates(v) for v in value]
+    return value
 
 
 def _physical_lines(path: Path) -> Iterator[tuple[int, str | None]]:

@@ -15,7 +15,7 @@ class ManifestError(ValueError):
     """The model folder does not match its manifest."""
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -30,7 +30,7 @@ def _model_files(folder: Path) -> list[Path]:
 def write_manifest(folder: str | Path) -> dict[str, str]:
     """Hash every file of ``folder`` (except the manifest) into manifest.json; return the hashes."""
     folder = Path(folder)
-    hashes = {p.relative_to(folder).as_posix(): _sha256(p) for p in _model_files(folder)}
+    hashes = {p.relative_to(folder).as_posix(): sha256_file(p) for p in _model_files(folder)}
     (folder / MANIFEST_NAME).write_text(json.dumps({"sha256": hashes}, indent=2, sort_keys=True) + "\n")
     return hashes
 
@@ -57,7 +57,7 @@ def verify_manifest(folder: str | Path) -> str:
     for name in sorted(recorded):
         if name not in present:
             raise ManifestError(f"model file {name!r} listed in {MANIFEST_NAME} is missing from {folder}")
-        if _sha256(folder / name) != recorded[name]:
+        if sha256_file(folder / name) != recorded[name]:
             raise ManifestError(f"model file {name!r} in {folder} does not match its hash in {MANIFEST_NAME}")
     unlisted = sorted(present - set(recorded))
     if unlisted:

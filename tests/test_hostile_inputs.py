@@ -1,0 +1,122 @@
+"""Hostile files and concurrent runs (issue 10): no row lost, invented or mixed, and one bad row never
+kills the job."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from diplostance.infer import StanceClassifier
+from diplostance.infer.job import OutputError, ResumeError, ScoreConfig, ScoreJob, output_lock, work_dir_for
+from diplostance.infer.records import InputError
+from helpers import read_rows, statement_rows, write_rows
+
+
+@pytest.fixture(scope="module")
+def classifier(tiny_model) -> StanceClassifier:
+    return StanceClassifier.from_pretrained(tiny_model, backend="onnx")
+
+
+def run(classifier, source, out, **options):
+    return ScoreJob(classifier, ScoreConfig(input=source, output=out, progress=False, **options)).run()
+
+
+def test_lone_surrogates_become_error_rows_not_a_lost_job(classifier, tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        '{"id": 1, "text": "We accept the offer."}\n'
+        '{"id": 2, "text": "half a pair \\ud800 here"}\n'
+        '{"id": 3, "text": "We reject it.", "source": "wire \\udfff"}\n'
+        '{"id": 4, "text": "Talks resume once the sanctions end."}\n'
+    )
+    summary = run(classifier, source, tmp_path / "out.jsonl")
+    rows = read_rows(tmp_path / "out.jsonl")
+    assert summary.rows == len(rows) == 4 and summary.errors == 2
+    assert [r["id"] for r in rows] == [1, 2, 3, 4]
+    assert "lone surrogate" in rows[1]["error"] and "lone surrogate" in rows[2]["error"]
+    assert rows[2]["source"] == "wire \ufffd" and rows[0]["error"] is None
+
+
+def test_output_column_in_a_later_window_is_refused_like_in_the_first(classifier, tmp_path):
+    rows = statement_rows(9)
+    rows[6]["stance"] = "theirs"
+    source = write_rows(rows, tmp_path / "in.jsonl")
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(InputError, match="output column 'stance'"):
+        run(classifier, source, out, window=2)
+    assert not out.exists() and not work_dir_for(out).exists()
+
+
+def test_a_damaged_part_file_is_refused_on_resume(classifier, tmp_path, monkeypatch):
+    source = write_rows(statement_rows(20), tmp_path / "in.jsonl")
+    out = tmp_path / "out.jsonl"
+    calls = {"n": 0}
+    score_window = ScoreJob._score_window
+
+    def crash_on_third(self, window):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("killed")
+        return score_window(self, window)
+
+    monkeypatch.setattr(ScoreJob, "_score_window", crash_on_third)
+    with pytest.raises(RuntimeError, match="killed"):
+        run(classifier, source, out, window=4)
+    monkeypatch.setattr(ScoreJob, "_score_window", score_window)
+    part = work_dir_for(out) / "part-000000.jsonl"
+    part.write_bytes(part.read_bytes()[:-10])  # truncated on disk
+    with pytest.raises(ResumeError, match="damaged"):
+        run(classifier, source, out, window=4, resume=True)
+
+
+def test_resume_continues_when_the_parts_are_whole(classifier, tmp_path, monkeypatch):
+    source = write_rows(statement_rows(20), tmp_path / "in.jsonl")
+    out, reference = tmp_path / "out.jsonl", tmp_path / "reference.jsonl"
+    run(classifier, source, reference, window=4)
+    score_window = ScoreJob._score_window
+    calls = {"n": 0}
+
+    def crash_on_third(self, window):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("killed")
+        return score_window(self, window)
+
+    monkeypatch.setattr(ScoreJob, "_score_window", crash_on_third)
+    with pytest.raises(RuntimeError):
+        run(classifier, source, out, window=4)
+    monkeypatch.setattr(ScoreJob, "_score_window", score_window)
+    run(classifier, source, out, window=4, resume=True)
+    assert out.read_bytes() == reference.read_bytes()
+
+
+def test_a_second_run_on_the_same_output_stops_and_names_the_first(classifier, tmp_path):
+    source = write_rows(statement_rows(5), tmp_path / "in.jsonl")
+    out = tmp_path / "out.jsonl"
+    with output_lock(out):  # another run holds the output
+        with pytest.raises(OutputError, match=r"another diplostance run \(pid \d+\)"):
+            run(classifier, source, out)
+    assert not out.exists()
+    run(classifier, source, out)  # free again once the first run ended
+    assert len(read_rows(out)) == 5
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no lock or work folder left
+
+
+def test_checkpoint_records_size_and_hash_of_every_part(classifier, tmp_path, monkeypatch):
+    source = write_rows(statement_rows(12), tmp_path / "in.jsonl")
+    out = tmp_path / "out.jsonl"
+    score_window = ScoreJob._score_window
+    calls = {"n": 0}
+
+    def crash_on_third(self, window):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("killed")
+        return score_window(self, window)
+
+    monkeypatch.setattr(ScoreJob, "_score_window", crash_on_third)
+    with pytest.raises(RuntimeError):
+        run(classifier, source, out, window=4)
+    parts = json.loads((work_dir_for(out) / "checkpoint.json").read_text())["parts"]
+    assert [p["name"] for p in parts] == ["part-000000.jsonl", "part-000001.jsonl"]
+    assert all(p["size"] > 0 and len(p["sha256"]) == 64 for p in parts)
