@@ -21,7 +21,7 @@ from diplostance.model.calibration import read_temperature, softmax
 from diplostance.model.classifier import check_model_folder
 from diplostance.model.labels import LABELS, NONE_LABEL
 from diplostance.model.paths import default_model_dir
-from diplostance.model.tokenization import DEFAULT_MAX_LENGTH, encode
+from diplostance.model.tokenization import DEFAULT_MAX_LENGTH, encode, fits_window
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from .backends import Backend, load_backend
@@ -164,8 +164,7 @@ class StanceClassifier:
     def score_document(self, text: str) -> DocumentResult:
         """Split a transcript or communiqué into passages, score each, and summarise (``infer.documents``)."""
         (text,) = as_text_list([text])
-        fits = lambda chunk: len(self.encode([chunk])[0]) <= self.max_length  # noqa: E731
-        spans = segment(text, fits)
+        spans = segment(text, lambda chunk: fits_window(self.tokenizer, chunk, self.max_length))
         if not spans:
             raise ValueError("the document has no sentences to score")
         predictions = self.predict([text[s:e] for s, e, _ in spans])

@@ -156,7 +156,7 @@ def score(
                 file_format(path)
     except InputError as error:
         raise _fail(str(error)) from None
-    from .job import Interrupted, ResumeError, RowError, ScoreConfig, ScoreJob
+    from .job import Interrupted, ResumeError, RowError, ScoreConfig, ScoreJob, WriteError
 
     if engine == "spark":
         from .spark import score_files_with_spark
@@ -197,7 +197,7 @@ def score(
         summary = job.run()
     except Interrupted as stop:
         raise _fail(str(stop), 130) from None
-    except (InputError, ResumeError, RowError, ValueError, *EXPECTED_ERRORS) as error:
+    except (InputError, ResumeError, RowError, WriteError, ValueError, *EXPECTED_ERRORS) as error:
         raise _fail(str(error)) from None
     typer.echo(
         f"{summary.rows} rows -> {out}: {summary.scored} scored, {summary.errors} with errors"

@@ -14,7 +14,6 @@ import csv
 import io
 import json
 import re
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +25,9 @@ if TYPE_CHECKING:
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 """json.loads joins escaped pairs into one character, so a surrogate left in a string has no partner."""
-MAX_CSV_RECORD_LINES = 200
-"""A quoted CSV field may span lines; past this many, the quote is taken as unclosed."""
+MAX_CSV_FIELD_CHARS = 1_000_000
+"""A quoted CSV field may span lines; past this many characters it is taken as an unclosed quote.
+Far above any statement (the model reads the first MAX_TEXT_CHARS anyway), far below a whole file."""
 
 
 class InputError(ValueError):
@@ -132,16 +132,6 @@ def _replace_surrogates(value: object) -> object:
     return value
 
 
-def _physical_lines(path: Path) -> Iterator[tuple[int, str | None]]:
-    """(line number, text) per physical line; text None when the bytes are not UTF-8."""
-    with path.open("rb") as handle:
-        for line_no, raw in enumerate(handle, 1):
-            try:
-                yield line_no, raw.decode("utf-8")
-            except UnicodeDecodeError:
-                yield line_no, None
-
-
 def _check_text_column(path: Path, text_column: str | None, names: list[str]) -> None:
     """A missing text column is a file-level problem: say so once, with the columns there are."""
     if text_column is not None and text_column not in names:
@@ -149,60 +139,63 @@ def _check_text_column(path: Path, text_column: str | None, names: list[str]) ->
 
 
 def read_csv(path: Path, text_column: str | None, stats: ReadStats) -> Iterator[Record]:
-    """Check the header now (so a bad file fails before any work starts), then stream the records."""
-    lines = _physical_lines(path)
-    header_line = next(lines, None)
-    if header_line is None or header_line[1] is None:
+    """Check the header now (so a bad file fails before any work starts), then stream the records.
+
+    Records are what Python's ``csv`` module (RFC 4180, default dialect) reads: a quote inside an
+    unquoted field is a literal character, a quoted field may span lines, and any line ending (LF,
+    CRLF, CR) ends a record. Bytes that are not UTF-8 are kept as surrogate escapes so that they
+    cost their own record only."""
+    handle = path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
+    reader = csv.reader(handle)
+    try:
+        header = _next_csv_record(reader)
+    except csv.Error as error:
+        handle.close()
+        raise InputError(f"{path}: unreadable CSV header ({error})") from None
+    if not header or any(LONE_SURROGATE.search(name) for name in header):
+        handle.close()
         raise InputError(f"{path}: empty file or unreadable header")
-    header = next(csv.reader([header_line[1]]))
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        handle.close()
+        raise InputError(f"{path}: the header repeats column(s) {', '.join(map(repr, repeated))}")
     _check_text_column(path, text_column, header)
     stats.columns = header
-    return _csv_records(lines, header, text_column, stats)
+    return _csv_records(handle, reader, header, text_column, stats)
 
 
-def _csv_records(
-    lines: Iterator[tuple[int, str | None]], header: list[str], text_column: str | None, stats: ReadStats
-) -> Iterator[Record]:
-    """CSV records assembled line by line, so one broken quote costs one row, not the rest of the file."""
-    replay: deque[tuple[int, str | None]] = deque()
-    pending: list[tuple[int, str]] = []
+def _next_csv_record(reader) -> list[str] | None:
+    """The next record, or None at the end; csv.Error (a runaway quoted field) passes to the caller."""
+    csv.field_size_limit(MAX_CSV_FIELD_CHARS)
+    return next(reader, None)
 
-    def next_line() -> tuple[int, str | None] | None:
-        return replay.popleft() if replay else next(lines, None)
 
-    while True:
-        item = next_line()
-        if item is None and not pending:
-            return
-        if item is not None and item[1] is None:
-            if pending:  # an undecodable line inside a pending record breaks that record
-                replay.appendleft(item)
-                item = None
-            else:
-                yield Record(item[0], error=f"line {item[0]}: undecodable bytes (not UTF-8)")
+def _csv_records(handle: io.TextIOBase, reader, header: list[str], text_column: str | None, stats: ReadStats):
+    """One Record per CSV record, in order. A record the module cannot parse (a quoted field longer
+    than MAX_CSV_FIELD_CHARS: in practice an unclosed quote) is an error row for the lines it took,
+    and reading goes on after them."""
+    with handle:
+        while True:
+            first = reader.line_num + 1
+            try:
+                fields = _next_csv_record(reader)
+            except csv.Error as error:
+                yield Record(
+                    first, error=f"lines {first}-{reader.line_num}: unreadable CSV record ({error}; an unclosed quote?)"
+                )
                 continue
-        if item is not None:
-            if not pending and not item[1].strip():
+            if fields is None:
+                return
+            if not fields:
                 stats.blank_lines += 1
                 continue
-            pending.append(item)  # type: ignore[arg-type]
-            joined = "".join(text for _, text in pending)
-            if joined.count('"') % 2 == 1 and len(pending) < MAX_CSV_RECORD_LINES:
-                continue  # a quoted field goes on to the next line
-            if joined.count('"') % 2 == 0:
-                fields = next(csv.reader(io.StringIO(joined)), [])
-                first = pending[0][0]
-                pending = []
-                if len(fields) != len(header):
-                    yield Record(first, error=f"line {first}: expected {len(header)} fields, found {len(fields)}")
-                else:
-                    yield _record(first, dict(zip(header, fields)), text_column)
-                continue
-        # unclosed quote: the first line is the broken record; the lines after it are read again
-        first = pending[0][0]
-        replay.extendleft(reversed(pending[1:]))
-        pending = []
-        yield Record(first, error=f"line {first}: unclosed quote in CSV record")
+            if any(LONE_SURROGATE.search(value) for value in fields):
+                shown = dict(zip(header, map(_replace_surrogates, fields))) if len(fields) == len(header) else {}
+                yield Record(first, shown, error=f"line {first}: undecodable bytes (not UTF-8; shown as U+FFFD)")
+            elif len(fields) != len(header):
+                yield Record(first, error=f"line {first}: expected {len(header)} fields, found {len(fields)}")
+            else:
+                yield _record(first, dict(zip(header, fields)), text_column)
 
 
 def read_parquet(path: Path, text_column: str | None, stats: ReadStats) -> Iterator[Record]:

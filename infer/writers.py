@@ -10,11 +10,13 @@ them are reported once on stderr, never dropped silently.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from diplostance.model.labels import LABELS
@@ -46,9 +48,38 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+NAME_MAX = 255
+"""Bytes in one file name on Linux and macOS file systems."""
+
+
+def sidecar(path: Path, suffix: str) -> Path:
+    """A hidden file beside ``path`` (``.<name>.<suffix>``): temporary output, lock, work folder. An output
+    name too long to take the prefix and suffix gets a short stable stand-in (a hash of the name)."""
+    name = f".{path.name}.{suffix}"
+    if len(name.encode()) > NAME_MAX:
+        name = f".{hashlib.sha256(path.name.encode()).hexdigest()[:16]}.{suffix}"
+    return path.with_name(name)
+
+
+@contextmanager
+def removed_on_failure(tmp: Path) -> Iterator[Path]:
+    """Yield ``tmp``; if writing it fails (a full disk, a lost mount), delete it before the error goes on,
+    so a failed write never leaves half a file behind."""
+    try:
+        yield tmp
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def write_part(rows: Sequence[dict], path: Path, fmt: str, columns: Sequence[str], header: bool) -> None:
     """Write one part file atomically (temporary name, fsync, rename)."""
-    tmp = path.with_name(path.name + ".tmp")
+    with removed_on_failure(sidecar(path, "tmp")) as tmp:
+        _write_part(rows, tmp, fmt, columns, header)
+        tmp.replace(path)
+
+
+def _write_part(rows: Sequence[dict], tmp: Path, fmt: str, columns: Sequence[str], header: bool) -> None:
     if fmt == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -70,7 +101,6 @@ def write_part(rows: Sequence[dict], path: Path, fmt: str, columns: Sequence[str
         tmp.write_text(buffer.getvalue(), encoding="utf-8")
     with tmp.open("rb+") as handle:
         os.fsync(handle.fileno())
-    tmp.replace(path)
 
 
 def _parquet_value(value: object, column: str) -> object:
@@ -94,7 +124,17 @@ def join_parts(
 ) -> None:
     """Concatenate parts into ``out`` atomically: a temporary file in the same folder, fsync, rename.
     A Parquet output records ``text_column`` in its metadata (CSV and JSONL have nowhere to keep it)."""
-    tmp = out.with_name(f".{out.name}.tmp")
+    with removed_on_failure(sidecar(out, "tmp")) as tmp:
+        _join_parts(parts, tmp, fmt, columns, text_column)
+        tmp.replace(out)
+    directory = os.open(out.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def _join_parts(parts: Sequence[Path], tmp: Path, fmt: str, columns: Sequence[str], text_column: str | None) -> None:
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
@@ -111,12 +151,6 @@ def join_parts(
                     shutil.copyfileobj(source, target)
     with tmp.open("rb+") as handle:
         os.fsync(handle.fileno())
-    tmp.replace(out)
-    directory = os.open(out.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 def recorded_text_column(path: Path) -> str | None:

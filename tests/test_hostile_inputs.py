@@ -3,11 +3,20 @@ kills the job."""
 
 from __future__ import annotations
 
+import errno
 import json
 
 import pytest
-from diplostance.infer import StanceClassifier
-from diplostance.infer.job import OutputError, ResumeError, ScoreConfig, ScoreJob, output_lock, work_dir_for
+from diplostance.infer import StanceClassifier, writers
+from diplostance.infer.job import (
+    OutputError,
+    ResumeError,
+    ScoreConfig,
+    ScoreJob,
+    WriteError,
+    output_lock,
+    work_dir_for,
+)
 from diplostance.infer.records import InputError
 from helpers import read_rows, statement_rows, write_rows
 
@@ -19,6 +28,20 @@ def classifier(tiny_model) -> StanceClassifier:
 
 def run(classifier, source, out, **options):
     return ScoreJob(classifier, ScoreConfig(input=source, output=out, progress=False, **options)).run()
+
+
+def crash_on_window(monkeypatch, n: int) -> None:
+    """Make the job die while scoring its ``n``-th window (a kill after n-1 checkpointed windows)."""
+    score_window = ScoreJob._score_window
+    calls = {"n": 0}
+
+    def crashing(self, window):
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise RuntimeError("killed")
+        return score_window(self, window)
+
+    monkeypatch.setattr(ScoreJob, "_score_window", crashing)
 
 
 def test_lone_surrogates_become_error_rows_not_a_lost_job(classifier, tmp_path):
@@ -50,19 +73,10 @@ def test_output_column_in_a_later_window_is_refused_like_in_the_first(classifier
 def test_a_damaged_part_file_is_refused_on_resume(classifier, tmp_path, monkeypatch):
     source = write_rows(statement_rows(20), tmp_path / "in.jsonl")
     out = tmp_path / "out.jsonl"
-    calls = {"n": 0}
-    score_window = ScoreJob._score_window
-
-    def crash_on_third(self, window):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("killed")
-        return score_window(self, window)
-
-    monkeypatch.setattr(ScoreJob, "_score_window", crash_on_third)
+    crash_on_window(monkeypatch, 3)
     with pytest.raises(RuntimeError, match="killed"):
         run(classifier, source, out, window=4)
-    monkeypatch.setattr(ScoreJob, "_score_window", score_window)
+    monkeypatch.undo()
     part = work_dir_for(out) / "part-000000.jsonl"
     part.write_bytes(part.read_bytes()[:-10])  # truncated on disk
     with pytest.raises(ResumeError, match="damaged"):
@@ -73,19 +87,10 @@ def test_resume_continues_when_the_parts_are_whole(classifier, tmp_path, monkeyp
     source = write_rows(statement_rows(20), tmp_path / "in.jsonl")
     out, reference = tmp_path / "out.jsonl", tmp_path / "reference.jsonl"
     run(classifier, source, reference, window=4)
-    score_window = ScoreJob._score_window
-    calls = {"n": 0}
-
-    def crash_on_third(self, window):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("killed")
-        return score_window(self, window)
-
-    monkeypatch.setattr(ScoreJob, "_score_window", crash_on_third)
+    crash_on_window(monkeypatch, 3)
     with pytest.raises(RuntimeError):
         run(classifier, source, out, window=4)
-    monkeypatch.setattr(ScoreJob, "_score_window", score_window)
+    monkeypatch.undo()
     run(classifier, source, out, window=4, resume=True)
     assert out.read_bytes() == reference.read_bytes()
 
@@ -105,18 +110,63 @@ def test_a_second_run_on_the_same_output_stops_and_names_the_first(classifier, t
 def test_checkpoint_records_size_and_hash_of_every_part(classifier, tmp_path, monkeypatch):
     source = write_rows(statement_rows(12), tmp_path / "in.jsonl")
     out = tmp_path / "out.jsonl"
-    score_window = ScoreJob._score_window
-    calls = {"n": 0}
-
-    def crash_on_third(self, window):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("killed")
-        return score_window(self, window)
-
-    monkeypatch.setattr(ScoreJob, "_score_window", crash_on_third)
+    crash_on_window(monkeypatch, 3)
     with pytest.raises(RuntimeError):
         run(classifier, source, out, window=4)
     parts = json.loads((work_dir_for(out) / "checkpoint.json").read_text())["parts"]
     assert [p["name"] for p in parts] == ["part-000000.jsonl", "part-000001.jsonl"]
     assert all(p["size"] > 0 and len(p["sha256"]) == 64 for p in parts)
+
+
+def test_resume_refuses_an_input_changed_in_the_middle(classifier, tmp_path, monkeypatch):
+    source = write_rows(statement_rows(40), tmp_path / "in.jsonl")
+    out = tmp_path / "out.jsonl"
+    crash_on_window(monkeypatch, 3)
+    with pytest.raises(RuntimeError):
+        run(classifier, source, out, window=4)
+    monkeypatch.undo()
+    data = bytearray(source.read_bytes())
+    middle = data.index(b'"text": "', len(data) // 2) + 9
+    data[middle : middle + 2] = b"XY"  # same size, same ends, new bytes in the middle
+    source.write_bytes(bytes(data))
+    with pytest.raises(ResumeError, match="different input fingerprint"):
+        run(classifier, source, out, window=4, resume=True)
+
+
+def _fail_writes(monkeypatch, target: str, after: int) -> None:
+    """Make ``writers.<target>`` write half a file and then hit a full disk, from its ``after``-th call."""
+    real = getattr(writers, target)
+    calls = {"n": 0}
+
+    def full_disk(rows_or_parts, tmp, *args):
+        calls["n"] += 1
+        if calls["n"] < after:
+            return real(rows_or_parts, tmp, *args)
+        tmp.write_bytes(b"half a fi")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(writers, target, full_disk)
+
+
+@pytest.mark.parametrize("target", ["_write_part", "_join_parts"])
+def test_a_full_disk_leaves_no_half_file_and_the_job_resumes(classifier, tmp_path, monkeypatch, target):
+    source = write_rows(statement_rows(20), tmp_path / "in.jsonl")
+    out, reference = tmp_path / "out.jsonl", tmp_path / "reference.jsonl"
+    run(classifier, source, reference, window=4)
+    _fail_writes(monkeypatch, target, after=3 if target == "_write_part" else 1)
+    with pytest.raises(WriteError, match="No space left on device.*--resume"):
+        run(classifier, source, out, window=4)
+    monkeypatch.undo()
+    leftovers = [p.name for p in tmp_path.rglob("*tmp*")]
+    assert leftovers == [] and not out.exists()
+    run(classifier, source, out, window=4, resume=True)
+    assert out.read_bytes() == reference.read_bytes()
+
+
+def test_an_output_name_too_long_for_the_work_folder_still_works(classifier, tmp_path):
+    source = write_rows(statement_rows(5), tmp_path / "in.jsonl")
+    out = tmp_path / ("x" * 245 + ".jsonl")  # 251 bytes: a legal name, too long for ".<name>.diplostance-parts"
+    assert len(work_dir_for(out).name.encode()) <= 255
+    run(classifier, source, out, window=2)
+    assert len(read_rows(out)) == 5
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

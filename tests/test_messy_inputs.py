@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from diplostance.infer import StanceClassifier
+from diplostance.infer import StanceClassifier, records
 from diplostance.infer.job import ScoreConfig, ScoreJob
 from diplostance.infer.records import InputError, ReadStats, read_records
 from helpers import read_rows
@@ -50,30 +51,65 @@ def test_messy_jsonl(classifier, tmp_path):
     assert errors[8] is None and rows[8]["stance"]  # Cyrillic, Chinese and control characters are scored
 
 
-def test_csv_with_a_broken_quote_loses_only_that_row(classifier, tmp_path):
+def _csv_reference(path) -> list[list[str]]:
+    """The records Python's csv module reads (RFC 4180): the reference row count of a CSV input."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        return [record for record in csv.reader(handle) if record][1:]
+
+
+def test_csv_rows_are_the_records_the_csv_module_reads(classifier, tmp_path):
     source = tmp_path / "messy.csv"
-    source.write_text(
-        "id,text\n"
-        '1,"We reject the proposal."\n'
-        '2,"A statement over\ntwo lines, quoted properly."\n'
-        '3,"This quote never closes\n'
-        "4,We welcome the agreement.\n"
-        "5,too,many,fields\n"
-        "6,\n"
-        '7,"Talks can resume once the sanctions are lifted."\n'
-    )
+    lines = ["id,text"] + [f"{n},We welcome the agreement number {n}." for n in range(1, 53)]
+    lines[3] = '3,Delivery of 5" screens is approved.'  # a bare quote inside an unquoted field is a character
+    lines[50] = '50,A 3" pipe will be supplied as agreed.'
+    lines[10] = '10,"A quoted statement over\n' + "\n".join(["several lines"] * 250) + '"'
+    lines[20] = "20,too,many,fields"
+    lines[30] = "30,"
+    source.write_text("\n".join(lines) + "\n")
     out = tmp_path / "out.csv"
     summary = ScoreJob(classifier, ScoreConfig(input=source, output=out, progress=False)).run()
     rows = read_rows(out)
-    assert summary.rows == len(rows) == 7
-    by_line = {r["id"]: r for r in rows if r["id"]}
-    assert set(by_line) == {"1", "2", "4", "6", "7"}
-    assert by_line["2"]["error"] == "" and by_line["2"]["stance"]
-    errors = [r["error"] for r in rows]
-    assert any("line 5: unclosed quote" in e for e in errors)
-    assert any("line 7: expected 2 fields, found 4" in e for e in errors)
-    assert "'text' is empty" in by_line["6"]["error"]
-    assert by_line["7"]["error"] == "" and by_line["4"]["error"] == ""
+    assert summary.rows == len(rows) == len(_csv_reference(source)) == 52
+    by_id = {r["id"]: r for r in rows if r["id"]}
+    assert by_id["3"]["text"] == 'Delivery of 5" screens is approved.' and by_id["3"]["error"] == ""
+    assert by_id["10"]["text"].count("several lines") == 250 and by_id["10"]["error"] == ""
+    assert any("expected 2 fields, found 4" in r["error"] for r in rows)
+    assert "'text' is empty" in by_id["30"]["error"]
+
+
+def test_csv_runaway_quote_costs_a_bounded_stretch_and_reading_goes_on(classifier, tmp_path, monkeypatch):
+    monkeypatch.setattr(records, "MAX_CSV_FIELD_CHARS", 500)
+    source = tmp_path / "runaway.csv"
+    body = [f"{n},Statement {n} welcomes the talks." for n in range(2, 100)]
+    source.write_text('id,text\n1,"This quote never closes\n' + "\n".join(body) + "\n")
+    out = tmp_path / "out.csv"
+    summary = ScoreJob(classifier, ScoreConfig(input=source, output=out, progress=False)).run()
+    rows = read_rows(out)
+    assert summary.rows == len(rows) and summary.errors == 1
+    assert "unreadable CSV record" in rows[0]["error"] and "an unclosed quote?" in rows[0]["error"]
+    assert rows[-1]["id"] == "99" and rows[-1]["error"] == ""  # the rest of the file was read
+    assert len(rows) < 99  # the swallowed stretch is bounded (about 500 characters), not the whole file
+
+
+def test_csv_long_fields_cr_endings_bom_and_bad_bytes(classifier, tmp_path):
+    source = tmp_path / "odd.csv"
+    long_text = "We welcome the agreement. " * 6000  # 156,000 characters: over csv's default field limit
+    source.write_bytes(
+        "\ufeffid,text\r1,We reject it.\r2,".encode() + long_text.encode() + b"\r3,caf\xe9 talks\r4,We accept.\r"
+    )
+    out = tmp_path / "out.jsonl"
+    summary = ScoreJob(classifier, ScoreConfig(input=source, output=out, progress=False)).run()
+    rows = read_rows(out)
+    assert summary.rows == 4 and [r["id"] for r in rows] == ["1", "2", "3", "4"]
+    assert rows[1]["stance"] and len(rows[1]["text"]) == len(long_text)
+    assert "line 4: undecodable bytes" in rows[2]["error"] and rows[2]["text"] == "caf\ufffd talks"
+
+
+def test_csv_with_a_repeated_header_is_refused(tmp_path):
+    source = tmp_path / "twice.csv"
+    source.write_text("id,text,text\n1,a,b\n")
+    with pytest.raises(InputError, match="repeats column"):
+        read_records(source)
 
 
 def test_parquet_with_nulls(classifier, tmp_path):
