@@ -43,6 +43,70 @@ FIELDS = (
 )  # fmt: skip
 
 
+ISSUE_ALIASES = {
+    "trade": "trade_tariffs",
+    "critical_minerals": "trade_tariffs",
+    "debt": "debt_relief",
+    "energy": "energy_supply",
+    "pandemics": "pandemic_vaccines",
+    "investigations": "investigation",
+    "humanitarian_access": "humanitarian_aid_access",
+    "humanitarian aid": "humanitarian_aid_access",
+    "ceasefires and peace talks": "ceasefire_peace_talks",
+    "territorial and maritime disputes": "territorial_dispute",
+    "arms control": "arms_control",
+    "intelligence sharing": "intelligence_sharing",
+    "peacekeeping": "military_cooperation",
+    "military basing and overflight rights": "military_cooperation",
+    "nuclear inspections": "nuclear_programme_inspections",
+    "water": "water_sharing",
+    "hydropower_rivers": "water_sharing",
+    "refugees": "migration_deportation",
+    "border management": "migration_deportation",
+    "organised_crime_drugs": "counternarcotics",
+    "elections_observers": "elections",
+    "food_security_grain": "food_security",
+    "cultural_restitution": "cultural_property",
+    "asset_freezes": "sanctions",
+    "diplomatic contacts": "diplomatic_relations",
+    "diplomatic expulsions": "diplomatic_relations",
+    "fisheries": "other",
+    "shipping_ports": "other",
+    "aviation_overflight": "other",
+    "polar": "other",
+    "space_satellites": "other",
+    "ai_governance": "other",
+    "academic_exchanges": "other",
+    "sports_culture": "other",
+    "border_crossings_trucking": "other",
+    "security": "other",
+}
+"""The first round's free-form issues (its writers' briefs) in the taxonomy of docs/CODEBOOK.md."""
+NO_MATTER = {
+    "domestic",
+    "meeting description",
+    "procedural",
+    "history",
+    "schedule",
+    "statistics",
+    "event",
+    "analysis",
+    "condolence",
+    "commemoration",
+    "greeting",
+    "logistics",
+    "thanks to host",
+}
+"""Topics the first round gave `none` units with no matter at hand: the taxonomy's null."""
+
+
+def taxonomy_issue(value: str | None) -> str | None:
+    """An annotated issue as a code of the taxonomy (tests/test_corpus.py checks every row)."""
+    if value is None or value in NO_MATTER:
+        return None
+    return ISSUE_ALIASES.get(value, value)
+
+
 def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", text.lower())).strip()
 
@@ -73,7 +137,8 @@ def real_unit(row_id: str, unit: dict, label: dict) -> dict:
         "speaker_or_source": unit["speaker_or_source"],
         "date": unit["date"],
         "hard": bool(label.get("hard")),
-        **{k: label.get(k) for k in ("actor", "counterpart", "issue")},
+        **{k: label.get(k) for k in ("actor", "counterpart")},
+        "issue": taxonomy_issue(label.get("issue")),
         "pair": None,
         "context": unit.get("question"),
         "heldout": heldout,
@@ -128,7 +193,8 @@ def authored_unit(row_id: str, item: dict, origin: str, heldout: str | None) -> 
         "speaker_or_source": f"{item.get('actor') or item.get('government', '')} ({item.get('register', '')})",
         "date": None,
         "hard": bool(item.get("hard")),
-        **{k: item.get(k) for k in ("actor", "counterpart", "issue")},
+        **{k: item.get(k) for k in ("actor", "counterpart")},
+        "issue": taxonomy_issue(item.get("issue")),
         "pair": item.get("pair"),
         "context": None,
         "heldout": heldout,

@@ -6,7 +6,14 @@ answer before torch and transformers load.
 
 from importlib import import_module
 
-_EXPORTS = {"EvidenceSpan": ".classifier", "Prediction": ".classifier", "StanceClassifier": ".classifier"}
+_EXPORTS = {
+    "EvidenceSpan": ".classifier",
+    "Prediction": ".classifier",
+    "StanceClassifier": ".classifier",
+    "resolve_parties": ".actors",
+    "trends": ".trends",
+    "plot_trends": ".trends",
+}
 
 __all__ = sorted(_EXPORTS)
 

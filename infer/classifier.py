@@ -12,18 +12,20 @@ input order. A row's probabilities never depend on the other rows of the call.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from diplostance.model.calibration import read_temperature, softmax
 from diplostance.model.classifier import check_model_folder
+from diplostance.model.issues import IssueClassifier
 from diplostance.model.labels import LABELS, NONE_LABEL
 from diplostance.model.paths import default_model_dir
 from diplostance.model.tokenization import DEFAULT_MAX_LENGTH, encode, fits_window
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
+from .actors import resolve_parties
 from .backends import Backend, load_backend
 from .documents import DocumentResult, Passage, segment, summarise
 from .evidence import occlusion_spans
@@ -46,13 +48,18 @@ class EvidenceSpan:
 
 @dataclass(frozen=True)
 class Prediction:
-    """One text's result. ``abstained`` is True when ``min_confidence`` turned the label into none."""
+    """One text's result. ``abstained`` is True when ``min_confidence`` turned the label into none.
+    ``actor`` / ``counterpart``: codes of whose stance it is and toward whom (``infer.actors``);
+    ``issue``: what it is about (``model.issues``), null where the label is none."""
 
     label: str
     confidence: float
     probabilities: dict[str, float]
     abstained: bool = False
     evidence: list[EvidenceSpan] | None = field(default=None)
+    actor: str | None = None
+    counterpart: str | None = None
+    issue: str | None = None
 
 
 def as_text_list(texts: str | Iterable[str]) -> list[str]:
@@ -83,12 +90,14 @@ class StanceClassifier:
         temperature: float = 1.0,
         max_length: int = DEFAULT_MAX_LENGTH,
         fingerprint: str = "",
+        issues: IssueClassifier | None = None,
     ) -> None:
         self.backend = backend
         self.tokenizer = tokenizer
         self.temperature = temperature
         self.max_length = max_length
         self.fingerprint = fingerprint
+        self.issues = issues
 
     @classmethod
     def from_pretrained(
@@ -117,6 +126,7 @@ class StanceClassifier:
             temperature=read_temperature(folder),
             max_length=max_length,
             fingerprint=fingerprint,
+            issues=IssueClassifier.load(folder),
         )
 
     def logits_of_ids(self, token_ids: list[list[int]]) -> np.ndarray:
@@ -136,18 +146,47 @@ class StanceClassifier:
             return np.zeros((0, len(LABELS)))
         return softmax(self.logits_of_ids(self.encode(items)), self.temperature)
 
+    def parties_and_issue(
+        self, texts: Sequence[str], labels: Sequence[str], speakers: Sequence[str | None] | None = None
+    ) -> list[dict[str, str | None]]:
+        """``actor``, ``counterpart`` and ``issue`` of each text. ``speakers`` (a speaker or source field per
+        text, e.g. "Kenya (KEN) delegation") gives first-person text its government."""
+        speakers = list(speakers) if speakers is not None else [None] * len(texts)
+        issues = self.issues.predict(texts) if self.issues is not None else [None] * len(texts)
+        described = []
+        for text, label, speaker, issue in zip(texts, labels, speakers, issues):
+            parties = resolve_parties(text, speaker)
+            described.append(
+                {
+                    "actor": parties.actor,
+                    "counterpart": parties.counterpart,
+                    "issue": None if label == NONE_LABEL else issue,
+                }
+            )
+        return described
+
     def predict(
-        self, texts: str | Iterable[str], *, min_confidence: float | None = None, explain: bool = False
+        self,
+        texts: str | Iterable[str],
+        *,
+        min_confidence: float | None = None,
+        explain: bool = False,
+        speakers: Sequence[str | None] | None = None,
     ) -> list[Prediction]:
         """One Prediction per text, in input order.
 
         ``min_confidence``: where the top probability is below it, the label becomes ``none``
         and ``abstained`` is True (the probabilities are left as the model gave them).
+        ``speakers``: a speaker or source field per text, so that first-person text gets its government.
         ``explain``: fill ``Prediction.evidence`` with the phrases that most pushed the model
         toward its label (occlusion; one extra forward pass per word, see ``infer.evidence``).
         """
         items = as_text_list(texts)
+        if speakers is not None and len(speakers) != len(items):
+            raise ValueError(f"speakers has {len(speakers)} entries for {len(items)} texts")
         predictions = predictions_from_proba(self.predict_proba(items), min_confidence)
+        described = self.parties_and_issue(items, [p.label for p in predictions], speakers)
+        predictions = [replace(p, **d) for p, d in zip(predictions, described)]
         if not explain:
             return predictions
         return [

@@ -142,6 +142,13 @@ def score(
         bool, typer.Option("--documents", help="Each row is a document: one output row per passage.")
     ] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")] = True,
+    speaker_column: Annotated[
+        str | None,
+        typer.Option(
+            "--speaker-column",
+            help="Column naming the speaker or source (e.g. speaker_or_source): gives first-person text its actor.",
+        ),
+    ] = None,
     engine: Annotated[str, typer.Option("--engine", help="local, or spark (writes a Parquet folder).")] = "local",
     master: Annotated[str, typer.Option("--master", help="Spark master, with --engine spark.")] = "local[2]",
 ) -> None:
@@ -191,6 +198,7 @@ def score(
         min_confidence=min_confidence,
         documents=documents,
         progress=progress,
+        speaker_column=speaker_column,
     )
     try:
         job = ScoreJob(_load(model, backend, batch_size, threads), config)
@@ -309,6 +317,45 @@ def show(
             typer.echo(line)
     except InputError as error:
         raise _fail(str(error)) from None
+
+
+@app.command()
+def trends(
+    scored: Annotated[Path, typer.Argument(help="A file written by `diplostance score` (.jsonl, .csv, .parquet).")],
+    by: Annotated[str, typer.Option("--by", help="Comma-separated group columns.")] = "actor,counterpart,issue",
+    freq: Annotated[str, typer.Option("--freq", help="day, week, month, quarter or year.")] = "month",
+    date_column: Annotated[str, typer.Option("--date-column", help="Column with each statement's date.")] = "date",
+    min_count: Annotated[
+        int, typer.Option("--min-count", min=1, help="Periods with fewer statements are flagged sparse (greyed).")
+    ] = 10,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the table as CSV (default: print it).")] = None,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write small multiples as a PNG.")] = None,
+) -> None:
+    """Counts and shares of each stance per group and period, with Wilson 95% intervals."""
+    from .records import InputError, read_records
+    from .trends import plot_trends
+    from .trends import trends as stance_trends
+
+    try:
+        import pandas as pd
+
+        frame = pd.DataFrame([record.columns for record in read_records(scored, text_column=None)])
+        groups = [column.strip() for column in by.split(",") if column.strip()]
+        table = stance_trends(frame, groups, freq, date_column=date_column, min_count=min_count)
+        if plot is not None:
+            plot_trends(table, plot, groups)
+    except (InputError, ValueError) as error:
+        raise _fail(str(error)) from None
+    rendered = table.to_csv(index=False, float_format="%.4f")
+    if out is not None:
+        out.write_text(rendered)
+    else:
+        typer.echo(rendered, nl=False)
+    left_out = table.attrs.get("left_out", 0)
+    summary = f"{len(table)} group-periods from {int(table['n'].sum()) if len(table) else 0} statements"
+    typer.echo(
+        summary + (f"; {left_out} rows without a stance or a readable date left out" if left_out else ""), err=True
+    )
 
 
 @app.command()

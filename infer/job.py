@@ -101,6 +101,7 @@ class ScoreConfig:
     min_confidence: float | None = None
     documents: bool = False
     progress: bool = True
+    speaker_column: str | None = None
 
 
 @dataclass
@@ -170,7 +171,7 @@ def work_dir_for(output: Path) -> Path:
 
 
 def scored_columns(proba_row: np.ndarray, min_confidence: float | None) -> dict:
-    """The output columns of one scored row (rounded to PRECISION)."""
+    """The stance columns of one scored row (rounded to PRECISION); ``with_parties`` adds the rest."""
     top = int(proba_row.argmax())
     confidence = round(float(proba_row[top]), PRECISION)
     abstained = min_confidence is not None and proba_row[top] < min_confidence
@@ -178,11 +179,22 @@ def scored_columns(proba_row: np.ndarray, min_confidence: float | None) -> dict:
         "stance": NONE_LABEL if abstained else LABELS[top],
         "confidence": confidence,
         **{c: round(float(p), PRECISION) for c, p in zip(PROBABILITY_COLUMNS, proba_row)},
-        "error": None,
     }
     if min_confidence is not None:
         columns[ABSTAINED_COLUMN] = bool(abstained)
     return columns
+
+
+def with_parties(
+    classifier: StanceClassifier, texts: list[str], scored: list[dict], speakers: list[str | None] | None = None
+) -> list[dict]:
+    """Scored rows with actor, counterpart and issue, in OUTPUT_COLUMNS order."""
+    described = classifier.parties_and_issue(texts, [row["stance"] for row in scored], speakers)
+    rows = []
+    for row, parties in zip(scored, described):
+        extra = {ABSTAINED_COLUMN: row.pop(ABSTAINED_COLUMN)} if ABSTAINED_COLUMN in row else {}
+        rows.append(row | parties | {"error": None} | extra)
+    return rows
 
 
 class _StopFlag:
@@ -242,6 +254,7 @@ class ScoreJob:
             "window": self.config.window,
             "min_confidence": self.config.min_confidence,
             "documents": self.config.documents,
+            "speaker_column": self.config.speaker_column,
             "output_format": self.out_format,
         }
 
@@ -299,10 +312,13 @@ class ScoreJob:
         if self.config.documents:
             results = {i: self._document_rows(window[i]) for i in valid}
         else:
-            proba = self.classifier.predict_proba([window[i].text for i in valid]) if valid else []
+            texts = [window[i].text for i in valid]
+            proba = self.classifier.predict_proba(texts) if valid else []
+            scored = [scored_columns(row, self.config.min_confidence) for row in proba]
+            speakers = [self._speaker(window[i]) for i in valid]
             results = {
-                i: [{**window[i].columns, **scored_columns(row, self.config.min_confidence)}]
-                for i, row in zip(valid, proba)
+                i: [{**window[i].columns, **row}]
+                for i, row in zip(valid, with_parties(self.classifier, texts, scored, speakers))
             }
         rows: list[dict] = []
         for i, record in enumerate(window):
@@ -322,15 +338,23 @@ class ScoreJob:
             return record.columns
         return {k: v for k, v in record.columns.items() if k != self.config.text_column}
 
+    def _speaker(self, record: Record) -> str | None:
+        """The row's speaker or source field (``--speaker-column``), which gives first-person text its actor."""
+        value = record.columns.get(self.config.speaker_column) if self.config.speaker_column else None
+        return value if isinstance(value, str) else None
+
     def _document_rows(self, record: Record) -> list[dict]:
         document = self.classifier.score_document(record.text)
+        passages = document.passages
+        scored = [
+            scored_columns(np.array([p.probabilities[label] for label in LABELS]), self.config.min_confidence)
+            for p in passages
+        ]
+        speakers = [p.speaker or self._speaker(record) for p in passages]
+        described = with_parties(self.classifier, [p.text for p in passages], scored, speakers)
         return [
-            {
-                **self._input_columns(record),
-                **dict(zip(PASSAGE_COLUMNS, (k, p.start, p.end, p.speaker, p.text))),
-                **scored_columns(np.array([p.probabilities[label] for label in LABELS]), self.config.min_confidence),
-            }
-            for k, p in enumerate(document.passages)
+            {**self._input_columns(record), **dict(zip(PASSAGE_COLUMNS, (k, p.start, p.end, p.speaker, p.text))), **row}
+            for k, (p, row) in enumerate(zip(passages, described))
         ]
 
     def _note_dropped(self, rows: list[dict], columns: list[str]) -> None:
@@ -366,6 +390,9 @@ class ScoreJob:
         with output_lock(self.config.output):
             stats = ReadStats()
             records = read_records(self.config.input, self.config.text_column, stats)
+            speaker = self.config.speaker_column
+            if speaker is not None and stats.columns is not None and speaker not in stats.columns:
+                raise InputError(f"{self.config.input}: no column {speaker!r} for --speaker-column")
             state = self._start(self._identity())
             try:
                 return self._run(state, records, stats)

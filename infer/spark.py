@@ -38,7 +38,7 @@ from diplostance.model.paths import default_model_dir
 
 from .backends import BACKENDS
 from .classifier import DEFAULT_BACKEND, DEFAULT_BATCH_SIZE, StanceClassifier
-from .job import check_output, scored_columns
+from .job import check_output, scored_columns, with_parties
 from .records import InputError, file_format, text_error
 from .writers import ABSTAINED_COLUMN, OUTPUT_COLUMNS, parquet_schema
 
@@ -72,6 +72,7 @@ class _Task:
     threads: int
     text_column: str
     min_confidence: float | None
+    speaker_column: str | None = None
 
 
 def output_schema(min_confidence: float | None = None) -> pa.Schema:
@@ -109,11 +110,11 @@ def _score_batches(task: _Task, batches: Iterator[pa.RecordBatch]) -> Iterator[p
         problems = [text_error(text, task.text_column) for text in texts]
         valid = [i for i, problem in enumerate(problems) if problem is None]
         classifier = _classifier(task.model_dir, task.backend, task.batch_size, task.threads)
-        scored = dict(zip(valid, classifier.predict_proba([texts[i] for i in valid])))
-        rows = [
-            scored_columns(scored[i], task.min_confidence) if i in scored else unscored | {"error": problems[i]}
-            for i in range(batch.num_rows)
-        ]
+        speakers = batch.column(task.speaker_column).to_pylist() if task.speaker_column else [None] * batch.num_rows
+        valid_texts = [texts[i] for i in valid]
+        columns = [scored_columns(row, task.min_confidence) for row in classifier.predict_proba(valid_texts)]
+        scored = dict(zip(valid, with_parties(classifier, valid_texts, columns, [speakers[i] for i in valid])))
+        rows = [scored[i] if i in scored else unscored | {"error": problems[i]} for i in range(batch.num_rows)]
         added = pa.RecordBatch.from_pylist(rows, schema=outputs)
         yield pa.RecordBatch.from_arrays([*batch.columns, *added.columns], schema=pa.schema([*batch.schema, *outputs]))
 
@@ -127,6 +128,7 @@ def score_dataframe(
     batch_size: int = DEFAULT_BATCH_SIZE,
     min_confidence: float | None = None,
     threads: int = DEFAULT_THREADS,
+    speaker_column: str | None = None,
 ) -> DataFrame:
     """``df`` with the columns of ``diplostance score`` appended; every row is kept (bad text: ``error`` set).
 
@@ -138,6 +140,8 @@ def score_dataframe(
     """
     if text_column not in df.columns:
         raise InputError(f"no column {text_column!r} (columns: {', '.join(df.columns)}); choose the text column")
+    if speaker_column is not None and speaker_column not in df.columns:
+        raise InputError(f"no column {speaker_column!r} for speaker_column (columns: {', '.join(df.columns)})")
     outputs = output_schema(min_confidence)
     clash = [c for c in df.columns if c in outputs.names]
     if clash:
@@ -159,6 +163,7 @@ def score_dataframe(
         threads=threads,
         text_column=text_column,
         min_confidence=min_confidence,
+        speaker_column=speaker_column,
     )
     schema = StructType([*df.schema.fields, *from_arrow_schema(outputs).fields])
     return df.mapInArrow(functools.partial(_score_batches, task), schema)

@@ -24,7 +24,9 @@ from diplostance.model.labels import LABELS
 from .records import file_format
 
 PROBABILITY_COLUMNS = tuple(f"p_{label}" for label in LABELS)
-OUTPUT_COLUMNS = ("stance", "confidence", *PROBABILITY_COLUMNS, "error")
+PARTY_COLUMNS = ("actor", "counterpart", "issue")
+"""Whose stance, toward whom, on what (``infer.actors``, ``model.issues``)."""
+OUTPUT_COLUMNS = ("stance", "confidence", *PROBABILITY_COLUMNS, *PARTY_COLUMNS, "error")
 PASSAGE_COLUMNS = ("passage_index", "start", "end", "speaker", "passage")
 """Document mode: one output row per passage, located by character offsets into the input text."""
 ABSTAINED_COLUMN = "abstained"

@@ -35,6 +35,10 @@ class Example:
     source: str = "real"
     hard: bool = False
     id: str = ""
+    issue: str | None = None
+    actor: str | None = None
+    counterpart: str | None = None
+    speaker: str | None = None
 
 
 def split_for_group(group: str) -> str:
@@ -87,6 +91,10 @@ def _validated(row: dict, where: str) -> Example:
         source=str(row.get("source") or "real"),
         hard=bool(row.get("hard") or False),
         id=str(row.get("id") or where),
+        issue=row.get("issue") or None,
+        actor=row.get("actor") or None,
+        counterpart=row.get("counterpart") or None,
+        speaker=row.get("speaker_or_source") or None,
     )
 
 

@@ -20,7 +20,8 @@ from datasets import Dataset
 from diplostance.model.calibration import softmax, write_temperature
 from diplostance.model.card import CardInfo, write_model_card
 from diplostance.model.classifier import build_classifier, save_classifier
-from diplostance.model.labels import LABEL2ID, LABELS
+from diplostance.model.issues import ISSUES, IssueClassifier
+from diplostance.model.labels import LABEL2ID, LABELS, NONE_LABEL
 from diplostance.model.manifest import write_manifest
 from diplostance.model.metrics import classification_metrics, probability_metrics
 from diplostance.model.onnx_export import export_onnx
@@ -207,11 +208,34 @@ def train(config: TrainConfig) -> dict:
                 metrics[name] = probability_metrics(gold, softmax(result.predictions, temperature))
                 metrics[name]["ece_before_calibration"] = probability_metrics(gold, softmax(result.predictions))["ece"]
         metrics["counts"] = {name: len(rows) for name, rows in splits.items()} | {"fitted_rows": len(texts)}
-        _write_model_folder(trainer.model, tokenizer, config, temperature, metrics)
+        issues = fit_issue_classifier(splits["train"])
+        for name in ("test", "heldout_dev", "heldout_test"):
+            if issues is not None and name in metrics:
+                metrics[name]["issue_accuracy"] = issue_accuracy(issues, splits[name])
+        _write_model_folder(trainer.model, tokenizer, config, temperature, metrics, issues)
     return metrics
 
 
-def _write_model_folder(model, tokenizer, config: TrainConfig, temperature: float, metrics: dict) -> None:
+def fit_issue_classifier(rows: list[Example]) -> IssueClassifier | None:
+    """The issue classifier on the rows whose annotators gave an issue (None if fewer than two issues)."""
+    labelled = [e for e in rows if e.issue in ISSUES]
+    if len({e.issue for e in labelled}) < 2:
+        return None
+    return IssueClassifier.fit([e.text for e in labelled], [e.issue for e in labelled])
+
+
+def issue_accuracy(issues: IssueClassifier, rows: list[Example]) -> dict | None:
+    """Accuracy on stance rows with a gold issue (``none`` rows carry no matter at hand)."""
+    scored = [e for e in rows if e.issue in ISSUES and e.label != NONE_LABEL]
+    if not scored:
+        return None
+    predicted = issues.predict([e.text for e in scored])
+    return {"n": len(scored), "accuracy": sum(p == e.issue for p, e in zip(predicted, scored)) / len(scored)}
+
+
+def _write_model_folder(
+    model, tokenizer, config: TrainConfig, temperature: float, metrics: dict, issues: IssueClassifier | None
+) -> None:
     """Write everything into a sibling temporary folder, then swap it in, so a crash never
     leaves a half-written model under the final name."""
     out = Path(config.out)
@@ -222,6 +246,8 @@ def _write_model_folder(model, tokenizer, config: TrainConfig, temperature: floa
     write_temperature(staging, temperature)
     (staging / TRAINING_CONFIG_NAME).write_text(json.dumps(asdict(config), indent=2, default=str) + "\n")
     (staging / METRICS_NAME).write_text(json.dumps(metrics, indent=2) + "\n")
+    if issues is not None:
+        issues.save(staging)
     if config.export_onnx:
         export_onnx(staging)
     write_model_card(staging, CardInfo(config=asdict(config), metrics=metrics))
