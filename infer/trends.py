@@ -53,7 +53,8 @@ def trends(
     if missing:
         raise ValueError(f"no column(s) {', '.join(map(repr, missing))} (columns: {', '.join(frame.columns)})")
     rows = frame.copy()
-    rows["_date"] = pd.to_datetime(rows[date_column].astype("string"), errors="coerce", utc=True, format="mixed").dt.tz_localize(None)
+    dates = pd.to_datetime(rows[date_column].astype("string"), errors="coerce", utc=True, format="mixed")
+    rows["_date"] = dates.dt.tz_localize(None)
     usable = rows["stance"].isin(LABELS) & rows["_date"].notna()
     left_out = int((~usable).sum())
     rows = rows[usable]
