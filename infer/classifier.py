@@ -192,13 +192,49 @@ class StanceClassifier:
         return [
             replace(
                 p,
-                evidence=[
+                evidence=[]  # no position: there is no stance for a phrase to carry
+                if top_label(p) == NONE_LABEL
+                else [
                     EvidenceSpan(*span)
                     for span in occlusion_spans(text, LABELS.index(top_label(p)), self._logits_of_texts)
                 ],
             )
             for text, p in zip(items, predictions)
         ]
+
+    def score_frame(
+        self,
+        frame,
+        text_column: str = "text",
+        *,
+        speaker_column: str | None = None,
+        min_confidence: float | None = None,
+    ):
+        """``frame`` (a pandas DataFrame) with the columns of ``diplostance score`` appended, row for row:
+        a row whose text cannot be scored keeps its place with ``error`` set. The notebook form of a job."""
+        from .job import scored_columns, with_parties
+        from .records import text_error
+        from .writers import OUTPUT_COLUMNS
+
+        for column in (text_column, speaker_column):
+            if column is not None and column not in frame.columns:
+                raise KeyError(f"no column {column!r} (columns: {', '.join(map(str, frame.columns))})")
+        clash = [c for c in OUTPUT_COLUMNS if c in frame.columns]
+        if clash:
+            raise ValueError(f"the frame already has output column {clash[0]!r}; rename it first")
+        import pandas as pd
+
+        texts = [None if _missing(t) else t for t in frame[text_column].tolist()]  # NaN, pd.NA: missing
+        problems = [text_error(text, text_column) for text in texts]
+        valid = [i for i, problem in enumerate(problems) if problem is None]
+        speakers = frame[speaker_column].tolist() if speaker_column else [None] * len(texts)
+        proba = self.predict_proba([texts[i] for i in valid]) if valid else np.zeros((0, len(LABELS)))
+        scored = [scored_columns(row, min_confidence) for row in proba]
+        described = with_parties(self, [texts[i] for i in valid], scored, [speakers[i] for i in valid])
+        rows = dict(zip(valid, described))
+        unscored = dict.fromkeys(described[0] if described else OUTPUT_COLUMNS)
+        columns = [rows.get(i, unscored | {"error": problems[i]}) for i in range(len(texts))]
+        return pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
 
     def score_document(self, text: str) -> DocumentResult:
         """Split a transcript or communiqué into passages, score each, and summarise (``infer.documents``)."""
@@ -212,6 +248,11 @@ class StanceClassifier:
             for (s, e, speaker), p in zip(spans, predictions)
         ]
         return DocumentResult(passages=passages, summary=summarise(passages))
+
+
+def _missing(value: object) -> bool:
+    """A frame's missing value (None, NaN, pd.NA), which pandas puts where text is absent."""
+    return value is None or (isinstance(value, float) and value != value) or type(value).__name__ == "NAType"
 
 
 def top_label(prediction: Prediction) -> str:

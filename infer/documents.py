@@ -4,7 +4,9 @@ Segmentation. Briefing transcripts are first cut into speaker turns at lines suc
 ``MS. PSAKI:``, ``MR. KIRBY:``, ``THE PRESIDENT:``, ``SECRETARY BLINKEN:`` or ``Q:``/``Q.``;
 each turn is split into sentences with pysbd (rule-based, handles "Mr." and "U.S.").
 A sentence longer than the model's window is cut into consecutive word chunks that fit,
-so no text is ever silently dropped. Offsets are character offsets into the input.
+so no statement is ever silently dropped; time stamps and stage directions on lines of their
+own (``1:14 P.M. EDT``, ``(Laughter.)``) are not statements and become no passage. Offsets are
+character offsets into the input.
 
 Summary. Reporters' questions (speaker ``Q``) are scored but left out of the summary: they
 are not a government's position. The document stance is the stance with the largest
@@ -27,6 +29,10 @@ SPEAKER_TURN = re.compile(
     re.MULTILINE,
 )
 """A line that opens a speaker turn: ``Q:``/``Q.``, or an upper-case name or title and a colon."""
+_CLOCK = r"\d{1,2}:\d{2}\s*[AP]\.?\s?M\.?(?:\s+[A-Z]{2,4})?"
+STAGE_LINE = re.compile(rf"^[ \t]*(?:{_CLOCK}|\([^()\n]*\)|\[[^\[\]\n]*\]|END(?:\s+{_CLOCK})?)[ \t]*$", re.MULTILINE)
+"""A transcript line that is not a statement: a time stamp ("1:14 P.M. EDT"), a stage direction
+("(Laughter.)", "[Applause]") or "END 2:03 P.M. EST". Such lines become no passage."""
 QUESTION_SPEAKER = "Q"
 DECISION_ORDER = ("refusing", "conditional", "cooperative")
 
@@ -92,6 +98,7 @@ def _fit_to_window(start: int, end: int, text: str, fits) -> list[tuple[int, int
 def segment(text: str, fits=lambda chunk: True) -> list[tuple[int, int, str | None]]:
     """(start, end, speaker) of each passage: sentences within speaker turns, cut to fit the model."""
     passages = []
+    text = STAGE_LINE.sub(lambda line: " " * len(line.group()), text)  # same offsets, stage lines blank
     for turn_start, turn_end, speaker in speaker_turns(text):
         body = text[turn_start:turn_end]
         for sentence in _segmenter().segment(body) if body.strip() else []:

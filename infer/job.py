@@ -38,6 +38,7 @@ from .writers import (
     OUTPUT_COLUMNS,
     PASSAGE_COLUMNS,
     PROBABILITY_COLUMNS,
+    TOP_STANCE_COLUMN,
     join_parts,
     removed_on_failure,
     sidecar,
@@ -180,8 +181,9 @@ def scored_columns(proba_row: np.ndarray, min_confidence: float | None) -> dict:
         "confidence": confidence,
         **{c: round(float(p), PRECISION) for c, p in zip(PROBABILITY_COLUMNS, proba_row)},
     }
-    if min_confidence is not None:
+    if min_confidence is not None:  # the model's own label stays readable when abstention said none
         columns[ABSTAINED_COLUMN] = bool(abstained)
+        columns[TOP_STANCE_COLUMN] = LABELS[top]
     return columns
 
 
@@ -192,7 +194,7 @@ def with_parties(
     described = classifier.parties_and_issue(texts, [row["stance"] for row in scored], speakers)
     rows = []
     for row, parties in zip(scored, described):
-        extra = {ABSTAINED_COLUMN: row.pop(ABSTAINED_COLUMN)} if ABSTAINED_COLUMN in row else {}
+        extra = {c: row.pop(c) for c in (ABSTAINED_COLUMN, TOP_STANCE_COLUMN) if c in row}
         rows.append(row | parties | {"error": None} | extra)
     return rows
 
@@ -296,13 +298,13 @@ class ScoreJob:
         if self.config.documents:
             names = [n for n in names if n != self.config.text_column] + list(PASSAGE_COLUMNS)
         self._refuse_output_columns(names)
-        extra = [ABSTAINED_COLUMN] if self.config.min_confidence is not None else []
+        extra = [ABSTAINED_COLUMN, TOP_STANCE_COLUMN] if self.config.min_confidence is not None else []
         return names + list(OUTPUT_COLUMNS) + extra
 
     def _refuse_output_columns(self, names) -> None:
         """An input column named like an output column would be overwritten: refuse it wherever it first
         appears (a JSONL key can turn up in any window, so every window is checked, not only the first)."""
-        clash = [c for c in names if c in OUTPUT_COLUMNS or c == ABSTAINED_COLUMN]
+        clash = [c for c in names if c in OUTPUT_COLUMNS or c in (ABSTAINED_COLUMN, TOP_STANCE_COLUMN)]
         if clash:
             raise InputError(f"{self.config.input}: input already has output column {clash[0]!r}; rename it first")
 

@@ -54,14 +54,25 @@ def write_report(folder: str | Path, texts: Sequence[str], gold: Sequence[str], 
     figure.savefig(folder / "confusion_matrix.png", dpi=120)
     plt.close(figure)
 
-    bins = [b for b in metrics["reliability"] if b["count"]]
-    figure, axes = plt.subplots(figsize=(5, 4.5))
+    bins = metrics["reliability"]
+    width = 1 / len(bins)
+    lefts = [b["bin"] * width for b in bins]
+    figure, (axes, counts) = plt.subplots(
+        2, 1, figsize=(5, 5.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )  # fixed bins: a bin of 2 rows must not look like a bin of 200, so the counts sit below
     axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
-    axes.bar([b["confidence"] for b in bins], [b["accuracy"] for b in bins], width=0.08, alpha=0.7, label="accuracy")
-    axes.set_xlabel("confidence")
+    axes.bar(lefts, [b["accuracy"] or 0 for b in bins], width=width, align="edge", alpha=0.7, edgecolor="white",
+             label="accuracy per confidence bin")  # fmt: skip
     axes.set_ylabel("accuracy")
-    axes.set_title(f"Reliability (ECE {metrics['ece']:.3f})")
+    axes.set_ylim(0, 1)
+    axes.set_title(f"Reliability (ECE {metrics['ece']:.3f}, n={len(gold)})")
     axes.legend(loc="upper left")
+    counts.bar(lefts, [b["count"] for b in bins], width=width, align="edge", color="grey", edgecolor="white")
+    for left, b in zip(lefts, bins):
+        counts.text(left + width / 2, b["count"], str(b["count"]), ha="center", va="bottom", fontsize=7)
+    counts.set_xlim(0, 1)
+    counts.set_xlabel("confidence")
+    counts.set_ylabel("rows")
     figure.tight_layout()
     figure.savefig(folder / "reliability.png", dpi=120)
     plt.close(figure)

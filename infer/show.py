@@ -14,7 +14,7 @@ from pathlib import Path
 from diplostance.model.labels import LABELS
 
 from .records import InputError, ReadStats, Record, read_records
-from .writers import ABSTAINED_COLUMN, OUTPUT_COLUMNS, PASSAGE_COLUMNS, recorded_text_column
+from .writers import ABSTAINED_COLUMN, OUTPUT_COLUMNS, PASSAGE_COLUMNS, TOP_STANCE_COLUMN, recorded_text_column
 
 SHOWN_STANCES = (*LABELS, "error")
 """What ``--stance`` accepts: a label, or ``error`` for the rows that could not be scored."""
@@ -35,7 +35,7 @@ def text_column_of(path: Path, columns: Sequence[str], declared: str | None = No
         return recorded
     if "passage" in columns:
         return "passage"
-    added = {*OUTPUT_COLUMNS, *PASSAGE_COLUMNS, ABSTAINED_COLUMN}
+    added = {*OUTPUT_COLUMNS, *PASSAGE_COLUMNS, ABSTAINED_COLUMN, TOP_STANCE_COLUMN}
     inputs = [c for c in columns if c not in added]
     if "text" in inputs or not inputs:
         return "text"

@@ -40,7 +40,7 @@ from .backends import BACKENDS
 from .classifier import DEFAULT_BACKEND, DEFAULT_BATCH_SIZE, StanceClassifier
 from .job import check_output, scored_columns, with_parties
 from .records import InputError, file_format, text_error
-from .writers import ABSTAINED_COLUMN, OUTPUT_COLUMNS, parquet_schema
+from .writers import ABSTAINED_COLUMN, OUTPUT_COLUMNS, TOP_STANCE_COLUMN, parquet_schema
 
 try:
     import pandas  # noqa: F401  (PySpark's Arrow UDFs refuse to run without it; fail here, with the fix)
@@ -78,7 +78,9 @@ class _Task:
 def output_schema(min_confidence: float | None = None) -> pa.Schema:
     """The columns added to each row, typed as in local Parquet output (``abstained`` with a threshold)."""
     schema = parquet_schema(OUTPUT_COLUMNS)
-    return schema if min_confidence is None else schema.append(pa.field(ABSTAINED_COLUMN, pa.bool_()))
+    if min_confidence is None:
+        return schema
+    return schema.append(pa.field(ABSTAINED_COLUMN, pa.bool_())).append(pa.field(TOP_STANCE_COLUMN, pa.string()))
 
 
 def _local_model_dir(model_dir: str) -> str:

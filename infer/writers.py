@@ -31,6 +31,8 @@ PASSAGE_COLUMNS = ("passage_index", "start", "end", "speaker", "passage")
 """Document mode: one output row per passage, located by character offsets into the input text."""
 ABSTAINED_COLUMN = "abstained"
 """Added after OUTPUT_COLUMNS only when an abstention threshold (--min-confidence) is set."""
+TOP_STANCE_COLUMN = "top_stance"
+"""With --min-confidence: the model's own top label, so an abstained row stays apart from a none."""
 TEXT_COLUMN_KEY = b"diplostance.text_column"
 """Parquet schema metadata naming the column of scored text, so ``show`` needs no --text-column."""
 
@@ -106,7 +108,7 @@ def _write_part(rows: Sequence[dict], tmp: Path, fmt: str, columns: Sequence[str
 
 
 def _parquet_value(value: object, column: str) -> object:
-    if column in OUTPUT_COLUMNS or column in PASSAGE_COLUMNS or column == ABSTAINED_COLUMN:
+    if column in OUTPUT_COLUMNS or column in PASSAGE_COLUMNS or column in (ABSTAINED_COLUMN, TOP_STANCE_COLUMN):
         return value
     return None if value is None else value if isinstance(value, str) else json.dumps(_json_value(value))
 
@@ -116,6 +118,7 @@ def parquet_schema(columns: Sequence[str]):
     import pyarrow as pa
 
     types = {"stance": pa.string(), "confidence": pa.float64(), "error": pa.string(), ABSTAINED_COLUMN: pa.bool_()}
+    types[TOP_STANCE_COLUMN] = pa.string()
     types |= {c: pa.float64() for c in PROBABILITY_COLUMNS}
     types |= {"passage_index": pa.int64(), "start": pa.int64(), "end": pa.int64()}
     return pa.schema([(c, types.get(c, pa.string())) for c in columns])

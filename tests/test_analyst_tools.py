@@ -129,3 +129,61 @@ def test_comparison_table_slices():
     assert [(r["slice"], r["n"]) for r in rows] == [("all", 3), ("real", 2), ("authored", 1), ("hard", 1)]
     assert rows[0]["macro_f1"] == pytest.approx(1.0)
     assert "| test | all | keywords | 3 | 1.000 |" in render_markdown(rows)
+
+
+def test_time_stamps_and_stage_lines_are_not_passages():
+    text = (
+        "MS. JEAN-PIERRE: We will accept the flights.\n"
+        "1:14 P.M. EDT\n"
+        "(Laughter.)\n"
+        "Q: And the talks?\n"
+        "MS. JEAN-PIERRE: They resume on Monday.\n"
+        "END 1:32 P.M. EDT\n"
+    )
+    passages = [text[s:e] for s, e, _ in segment(text)]
+    assert passages == ["We will accept the flights.", "And the talks?", "They resume on Monday."]
+
+
+def test_a_none_prediction_has_no_evidence(classifier, monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        classifier, "predict_proba", lambda texts: np.array([[0.1, 0.1, 0.1, 0.7], [0.1, 0.1, 0.7, 0.1]])
+    )
+    monkeypatch.setattr(
+        "diplostance.infer.classifier.occlusion_spans", lambda text, *_: calls.append(text) or [(0, 2, "We", 1.0)]
+    )
+    none, refusing = classifier.predict(["The meeting took place on Tuesday.", "We reject the proposal."], explain=True)
+    assert none.label == "none" and none.evidence == []
+    assert refusing.evidence and calls == ["We reject the proposal."]  # occlusion ran for the stance only
+
+
+def test_abstention_keeps_the_models_own_label(classifier, tmp_path):
+    source = write_rows(
+        [{"id": i, "text": t} for i, t in enumerate(["We reject it.", "We accept it."])], tmp_path / "in.jsonl"
+    )
+    out = tmp_path / "out.jsonl"
+    ScoreJob(classifier, ScoreConfig(input=source, output=out, progress=False, min_confidence=0.99)).run()
+    rows = read_rows(out)
+    assert all(r["abstained"] and r["stance"] == "none" and r["top_stance"] in LABELS for r in rows)
+
+
+def test_score_frame_appends_the_output_columns_row_for_row(classifier):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"id": [10, 11, 12], "text": ["We reject it.", None, "Seoul said it would help Tokyo."]})
+    scored = classifier.score_frame(frame)
+    assert list(scored["id"]) == [10, 11, 12] and list(scored.index) == list(frame.index)
+    assert scored.loc[1, "error"] == "'text' is null" and pd.isna(scored.loc[1, "stance"])
+    assert scored.loc[2, "actor"] == "KOR" and scored.loc[2, "counterpart"] == "JPN"
+    assert set(scored.loc[0, ["p_cooperative", "p_none"]].index) and scored.loc[0, "stance"] in LABELS
+    with pytest.raises(KeyError, match="no column 'body'"):
+        classifier.score_frame(frame, text_column="body")
+
+
+def test_reliability_plot_uses_fixed_bins_with_counts(tmp_path):
+    rng = np.random.default_rng(0)
+    proba = rng.dirichlet(np.ones(4), size=60)
+    gold = [LABELS[i] for i in rng.integers(0, 4, size=60)]
+    metrics = write_report(tmp_path, ["t"] * 60, gold, proba)
+    assert [b["bin"] for b in metrics["reliability"]] == list(range(10))
+    assert sum(b["count"] for b in metrics["reliability"]) == 60
+    assert (tmp_path / "reliability.png").stat().st_size > 5_000
