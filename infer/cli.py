@@ -7,6 +7,7 @@ an interrupted job ends with exit code 130 and says how to resume.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -217,19 +218,34 @@ def score(
 
 @app.command()
 def predict(
-    texts: Annotated[list[str], typer.Argument(help="Statements to label.")],
+    texts: Annotated[list[str], typer.Argument(help="Statements to label; '-' reads one statement a line from stdin.")],
     model: ModelOption = None,
     backend: BackendOption = "auto",
     min_confidence: MinConfidenceOption = None,
+    speaker: Annotated[
+        str | None, typer.Option("--speaker", help="Who speaks (e.g. 'Kenya (KEN) delegation'): the actor of 'we'.")
+    ] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Also show the phrases that drove each label.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per text (all fields).")] = False,
 ) -> None:
-    """Print label and confidence for each text."""
+    """Print label, confidence, actor, counterpart and issue for each text."""
+    if texts == ["-"]:
+        texts = [line.strip() for line in sys.stdin if line.strip()]
     try:
-        predictions = _load(model, backend).predict(texts, min_confidence=min_confidence)
+        predictions = _load(model, backend).predict(
+            texts, min_confidence=min_confidence, explain=explain, speakers=[speaker] * len(texts)
+        )
     except (ValueError, TypeError, *EXPECTED_ERRORS) as error:
         raise _fail(str(error)) from None
     for text, p in zip(texts, predictions):
+        if as_json:
+            typer.echo(json.dumps({"text": text} | dataclasses.asdict(p), ensure_ascii=False))
+            continue
         flag = " (abstained)" if p.abstained else ""
-        typer.echo(f"{p.label}\t{p.confidence:.3f}{flag}\t{text}")
+        parties = f"{p.actor or '-'}>{p.counterpart or '-'} {p.issue or '-'}"
+        typer.echo(f"{p.label}\t{p.confidence:.3f}{flag}\t{parties}\t{text}")
+        for span in p.evidence or []:
+            typer.echo(f"\tevidence: {span.text!r} ({span.start}-{span.end}, weight {span.weight:.2f})")
 
 
 @app.command()
@@ -247,14 +263,17 @@ def evaluate(
     ] = False,
     plover: Annotated[Path | None, typer.Option("--plover", help="A second test set for the comparison.")] = None,
     table: Annotated[Path | None, typer.Option("--table", help="Write the comparison table (Markdown).")] = None,
+    text_column: Annotated[str, typer.Option("--text-column", help="Column of statements.")] = "text",
+    label_column: Annotated[str, typer.Option("--label-column", help="Column of gold labels.")] = "label",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full metrics as JSON.")] = False,
 ) -> None:
-    """Print JSON metrics of the model on labelled data (per split if several); optionally the report and the
-    baseline table, with each split as its own test set."""
+    """Print the model's metrics on labelled data (per split if several) as a table, or as JSON; optionally
+    the report and the baseline table, with each split as its own test set."""
     from diplostance.model.metrics import probability_metrics
     from diplostance.train.data import DataError, load_examples
 
     try:
-        everything = load_examples([data])
+        everything = load_examples([data], text_column=text_column, label_column=label_column)
         test_sets = {name: [e for e in everything if name == "all" or e.split == name] for name in (split or ["all"])}
         for name, rows in test_sets.items():
             if not rows:
@@ -276,7 +295,10 @@ def evaluate(
         )
     if not baselines:
         metrics = {name: probability_metrics(gold[name], proba[name]) for name in test_sets}
-        typer.echo(json.dumps(metrics if len(metrics) > 1 else next(iter(metrics.values())), indent=2))
+        if as_json:
+            typer.echo(json.dumps(metrics if len(metrics) > 1 else next(iter(metrics.values())), indent=2))
+        else:
+            typer.echo(_metrics_table(metrics))
         return
     from diplostance.train.baselines import fitted_baselines
     from diplostance.train.evaluation import compare, render_markdown
@@ -294,6 +316,25 @@ def evaluate(
         table.parent.mkdir(parents=True, exist_ok=True)
         table.write_text(rendered)
     typer.echo(rendered)
+
+
+def _metrics_table(metrics: dict[str, dict]) -> str:
+    """A readable summary: one line per split, then per-label precision/recall/F1."""
+    from diplostance.model.labels import LABELS
+
+    lines = [f"{'split':<14}{'n':>6}  macro-F1  accuracy  none recall   ECE"]
+    for name, m in metrics.items():
+        none_recall = m["per_label"]["none"]["recall"]
+        scores = f"{m['macro_f1']:8.3f}  {m['accuracy']:8.3f}  {none_recall:11.3f}  {m['ece']:.3f}"
+        lines.append(f"{name:<14}{m['n']:>6}  {scores}")
+    for name, m in metrics.items():
+        lines += ["", f"{name}: {'label':<12} precision  recall     F1  support"]
+        for label in LABELS:
+            row = m["per_label"][label]
+            scores = f"{row['precision']:9.3f}  {row['recall']:6.3f}  {row['f1']:5.3f}  {row['support']:7}"
+            lines.append(f"{'':<{len(name) + 2}}{label:<12} {scores}")
+    lines.append("\nmacro-F1: over the three stances (the codebook evaluates none separately); --json: all fields")
+    return "\n".join(lines)
 
 
 @app.command()

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from diplostance.infer.cli import app
+from diplostance.model.labels import LABELS
 from helpers import statement_rows, write_rows
 from typer.testing import CliRunner
 
@@ -56,14 +57,33 @@ def test_predict_prints_label_and_confidence(tiny_model):
     assert result.exit_code == 0
     lines = result.output.strip().splitlines()
     assert len(lines) == 2
-    label, confidence, text = lines[0].split("\t")
+    label, confidence, parties, text = lines[0].split("\t")
     assert label in ("cooperative", "conditional", "refusing", "none") and 0 <= float(confidence) <= 1
 
 
-def test_evaluate_prints_json_metrics(tiny_model, tmp_path):
-    rows = [{"text": r["text"], "label": lab} for r, lab in zip(statement_rows(8), ["refusing", "conditional"] * 4)]
-    data = write_rows(rows, tmp_path / "gold.jsonl")
-    result = invoke("evaluate", data, "--model", tiny_model)
+def test_predict_reads_stdin_and_prints_json_with_parties(tiny_model):
+    result = runner.invoke(
+        app,
+        ["predict", "-", "--json", "--explain", "--speaker", "Kenya (KEN) delegation", "--model", str(tiny_model)],
+        input="We will not accept the proposal of the United States.\n\nSeoul said it would help Tokyo.\n",
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["actor"], r["counterpart"]) for r in rows] == [("KEN", "USA"), ("KOR", "JPN")]
+    assert all(isinstance(r["evidence"], list) and set(r["probabilities"]) == set(LABELS) for r in rows)
+
+
+def test_evaluate_prints_a_table_or_json_and_takes_other_columns(tiny_model, tmp_path):
+    labels = ["Refusing", "conditional "] * 4  # case and spaces as a spreadsheet leaves them
+    rows = [{"body": r["text"], "gold": lab} for r, lab in zip(statement_rows(8), labels)]
+    data = write_rows(rows, tmp_path / "gold.csv")
+    columns = ["--text-column", "body", "--label-column", "gold"]
+    table = invoke("evaluate", data, "--model", tiny_model, *columns)
+    assert table.exit_code == 0, table.output
+    assert "macro-F1" in table.stdout and "none recall" in table.stdout and "refusing" in table.stdout
+    missing = invoke("evaluate", data, "--model", tiny_model)
+    assert missing.exit_code == 2 and "no 'text' column" in missing.output and "--text-column" in missing.output
+    result = invoke("evaluate", data, "--model", tiny_model, *columns, "--json")
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)
     assert metrics["n"] == 8 and "macro_f1" in metrics and "confusion_matrix" in metrics

@@ -53,8 +53,9 @@ def _first_row_line(path: Path) -> int:
     return 2 if path.suffix == ".csv" else 1
 
 
-def load_examples(paths: list[str | Path]) -> list[Example]:
-    """Read and validate labelled rows from each file; raise DataError on the first bad one."""
+def load_examples(paths: list[str | Path], *, text_column: str = "text", label_column: str = "label") -> list[Example]:
+    """Read and validate labelled rows from each file; raise DataError on the first bad one. Labels are
+    matched case-insensitively ("Refusing" is refusing)."""
     examples: list[Example] = []
     for path in map(Path, paths):
         loader = LOADERS.get(path.suffix.lower())
@@ -66,13 +67,18 @@ def load_examples(paths: list[str | Path]) -> list[Example]:
             table = datasets.load_dataset(loader, data_files=str(path), split="train")
         except Exception as error:  # datasets raises many types; the user needs the file and the reason
             raise DataError(f"{path}: cannot be read as {path.suffix}: {error}") from None
-        for column in ("text", "label"):
+        for column, option in ((text_column, "--text-column"), (label_column, "--label-column")):
             if column not in table.column_names:
-                raise DataError(f"{path}: no {column!r} column (found {', '.join(table.column_names)})")
+                raise DataError(f"{path}: no {column!r} column (found {', '.join(table.column_names)}); use {option}")
         first = _first_row_line(path)
         for index, row in enumerate(table):
+            row = row | {"text": row[text_column], "label": _folded(row[label_column])}
             examples.append(_validated(row, f"{path}:{first + index}"))
     return examples
+
+
+def _folded(label: object) -> object:
+    return label.strip().lower() if isinstance(label, str) else label
 
 
 def _validated(row: dict, where: str) -> Example:
