@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from diplostance.model.issues import ISSUES
 from diplostance.model.labels import LABELS, STANCES
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -42,6 +43,14 @@ def test_schema_and_values(corpus):
         assert row["source"] in ("real", "authored") and isinstance(row["hard"], bool)
         assert row["text"].strip()
     assert len({r["id"] for r in corpus + plover}) == len(corpus) + len(plover)
+
+
+def test_issues_and_actors_follow_the_codebook(corpus):
+    codes = re.compile(r"^(?:[A-Z]{3}|EU|UN|NATO|AU|ASEAN|GCC|OAS|ECOWAS|G7|G20|IAEA|WHO|ICC)$")
+    assert {r["issue"] for r in corpus} - {None} <= set(ISSUES)
+    assert sum(r["issue"] is not None for r in corpus) > 5000
+    bad_actors = [r["actor"] for r in corpus if r["actor"] is not None and not codes.match(r["actor"])]
+    assert len(bad_actors) < 0.01 * len(corpus), sorted(set(bad_actors))[:20]
 
 
 def test_sizes_and_balance(corpus):
