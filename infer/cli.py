@@ -208,10 +208,15 @@ def score(
         raise _fail(str(stop), 130) from None
     except (InputError, ResumeError, RowError, WriteError, ValueError, *EXPECTED_ERRORS) as error:
         raise _fail(str(error)) from None
+    done = summary.rows - summary.resumed_from
+    rate = f", {done / summary.seconds:.0f} rows/s" if summary.seconds > 0 and done else ""
+    stances = ", ".join(f"{label} {n}" for label, n in summary.stances.items())
+    passages = f" ({summary.output_rows} passages)" if documents else ""
     typer.echo(
-        f"{summary.rows} rows -> {out}: {summary.scored} scored, {summary.errors} with errors"
+        f"{summary.rows} rows{passages} -> {out}: {summary.scored} scored, {summary.errors} with errors"
         + (f", {summary.blank_lines} blank lines skipped" if summary.blank_lines else "")
-        + (f" (resumed after row {summary.resumed_from})" if summary.resumed_from else ""),
+        + (f" (resumed after row {summary.resumed_from})" if summary.resumed_from else "")
+        + f"\nstances: {stances}; {summary.seconds:.1f} s{rate}",
         err=True,
     )
 

@@ -22,6 +22,7 @@ import os
 import shutil
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -32,7 +33,7 @@ from diplostance.model.labels import LABELS, NONE_LABEL
 from diplostance.model.manifest import sha256_file
 
 from .classifier import StanceClassifier
-from .records import InputError, ReadStats, Record, file_format, read_records
+from .records import InputError, ReadStats, Record, count_rows, file_format, read_records
 from .writers import (
     ABSTAINED_COLUMN,
     OUTPUT_COLUMNS,
@@ -114,6 +115,9 @@ class ScoreSummary:
     blank_lines: int = 0
     resumed_from: int = 0
     dropped_keys: list[str] = field(default_factory=list)
+    stances: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LABELS, 0))
+    seconds: float = 0.0
+    """Wall time of this run (a resumed run counts its own time)."""
 
 
 def input_fingerprint(path: Path) -> dict:
@@ -408,7 +412,11 @@ class ScoreJob:
 
         config = self.config
         self.summary = ScoreSummary(**{**state["summary"], "resumed_from": state["rows_done"]})
-        progress = tqdm(unit="rows", disable=not config.progress, initial=state["rows_done"], file=sys.stderr)
+        started = time.monotonic()
+        total = count_rows(config.input) if config.progress else None
+        progress = tqdm(
+            total=total, unit="rows", disable=not config.progress, initial=state["rows_done"], file=sys.stderr
+        )
         remaining = itertools.islice(records, state["rows_done"], None)
         with _StopFlag() as stop, progress:
             for window in _windows(remaining, config.window):
@@ -425,6 +433,9 @@ class ScoreJob:
                 self.summary.errors += errors
                 self.summary.scored += len(window) - errors
                 self.summary.output_rows += len(rows)
+                for row in rows:
+                    if row.get("stance") in self.summary.stances:
+                        self.summary.stances[row["stance"]] += 1
                 state["parts"].append(part_record(part))
                 state["rows_done"] += len(window)
                 state["summary"] = asdict(self.summary) | {"resumed_from": 0}
@@ -436,6 +447,7 @@ class ScoreJob:
                         "rerun the same command with --resume to continue"
                     )
         self.summary.blank_lines = stats.blank_lines
+        self.summary.seconds = time.monotonic() - started
         if state["columns"] is None:  # an input with no rows still gives a valid (empty) output
             state["columns"] = self._columns(stats, [])
             write_part([], self.work / f"part-000000.{self.out_format}", self.out_format, state["columns"], True)

@@ -148,3 +148,15 @@ def test_help_and_argument_errors_do_not_load_torch(tmp_path):
     assert run.stdout.count("exit 0") == 2 and "exit 2" in run.stdout, run.stdout + run.stderr
     assert "no such file" in run.stderr
     assert "loaded: []" in run.stdout
+
+
+def test_score_ends_with_stance_counts_and_speed_and_counts_rows_for_the_bar(tiny_model, tmp_path):
+    from diplostance.infer.records import count_rows
+
+    source = write_rows(statement_rows(7), tmp_path / "in.csv")
+    assert count_rows(source) == 7 and count_rows(write_rows(statement_rows(5), tmp_path / "in.jsonl")) == 5
+    result = invoke("score", source, "--out", tmp_path / "out.jsonl", "--model", tiny_model, "--no-progress")
+    assert result.exit_code == 0, result.output
+    counts = dict(item.rsplit(" ", 1) for item in result.output.split("stances: ")[1].split(";")[0].split(", "))
+    assert set(counts) == set(LABELS) and sum(map(int, counts.values())) == 7
+    assert "rows/s" in result.output
