@@ -143,6 +143,10 @@ def score(
         bool, typer.Option("--documents", help="Each row is a document: one output row per passage.")
     ] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")] = True,
+    summary: Annotated[
+        Path | None,
+        typer.Option("--summary", help="With --documents: also write one row per document (.jsonl/.csv/.parquet)."),
+    ] = None,
     speaker_column: Annotated[
         str | None,
         typer.Option(
@@ -162,6 +166,10 @@ def score(
                 raise InputError(f"{input}: no such file")
             for path in (input, out):
                 file_format(path)
+        if summary is not None:
+            if not documents:
+                raise InputError("--summary needs --documents (it writes one row per document)")
+            file_format(summary)
     except InputError as error:
         raise _fail(str(error)) from None
     from .job import Interrupted, ResumeError, RowError, ScoreConfig, ScoreJob, WriteError
@@ -200,6 +208,7 @@ def score(
         documents=documents,
         progress=progress,
         speaker_column=speaker_column,
+        summary=summary,
     )
     try:
         job = ScoreJob(_load(model, backend, batch_size, threads), config)

@@ -60,6 +60,25 @@ class DocumentResult:
     passages: list[Passage]
     summary: DocumentSummary
 
+    def to_frame(self):
+        """The passages as a pandas DataFrame: offsets, speaker, text, label, confidence, ``p_<label>``."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    "start": p.start,
+                    "end": p.end,
+                    "speaker": p.speaker,
+                    "passage": p.text,
+                    "stance": p.label,
+                    "confidence": p.confidence,
+                    **{f"p_{label}": p.probabilities.get(label) for label in LABELS},
+                }
+                for p in self.passages
+            ]  # fmt: skip
+        )
+
 
 @lru_cache(maxsize=1)
 def _segmenter():
@@ -120,3 +139,22 @@ def summarise(passages: list[Passage]) -> DocumentSummary:
     mass = {label: sum(p.probabilities[label] for p in stated if p.label == label) for label in DECISION_ORDER}
     best = max(DECISION_ORDER, key=lambda label: (mass[label], -DECISION_ORDER.index(label)))
     return DocumentSummary(counts=counts, strongest=strongest, stance=best if mass[best] > 0 else NONE_LABEL)
+
+
+def summary_row(passages: list[Passage]) -> dict:
+    """One document's line of ``score --documents --summary``: its stance, the count per stance, the
+    strongest passage of that stance, and each speaker's share of passages per stance."""
+    summary = summarise(passages)
+    strongest = summary.strongest.get(summary.stance)
+    speakers: dict[str, dict[str, float]] = {}
+    for speaker in dict.fromkeys(p.speaker or "-" for p in passages if p.speaker != QUESTION_SPEAKER):
+        own = [p for p in passages if (p.speaker or "-") == speaker]
+        speakers[speaker] = {label: round(sum(p.label == label for p in own) / len(own), 4) for label in LABELS}
+    return {
+        "document_stance": summary.stance,
+        "passages": len(passages),
+        **{f"n_{label}": n for label, n in summary.counts.items()},
+        "strongest_passage": strongest.text if strongest else None,
+        "strongest_confidence": strongest.confidence if strongest else None,
+        "speaker_shares": speakers,
+    }

@@ -104,6 +104,8 @@ class ScoreConfig:
     documents: bool = False
     progress: bool = True
     speaker_column: str | None = None
+    summary: Path | None = None
+    """With ``documents``: also write one row per document here (``documents.summary_row``)."""
 
 
 @dataclass
@@ -221,6 +223,37 @@ class _StopFlag:
     def __exit__(self, *_exc) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+
+
+def write_document_summary(scored: Path, out: Path, id_column: str | None) -> None:
+    """One row per document of a ``--documents`` output: its passages are consecutive and numbered from 0;
+    a document that could not be scored is one error row and stays one."""
+    from .documents import Passage, summary_row
+
+    def summarised(number: int, rows: list[dict]) -> dict:
+        first = rows[0]
+        head = {"document": number} | ({id_column: first.get(id_column)} if id_column else {})
+        if first.get("error"):
+            return head | {"error": first["error"]}
+        passages = [
+            Passage(int(r["start"]), int(r["end"]), r["passage"], r.get("speaker") or None, r["stance"],
+                    float(r["confidence"]), {label: float(r[f"p_{label}"]) for label in LABELS})
+            for r in rows
+        ]  # fmt: skip
+        return head | summary_row(passages) | {"error": None}
+
+    documents: list[dict] = []
+    current: list[dict] = []
+    for record in read_records(scored, text_column=None):
+        row = record.columns
+        if current and (row.get("passage_index") in (0, "0", None, "") or current[0].get("error")):
+            documents.append(summarised(len(documents), current))
+            current = []
+        current.append(row)
+    if current:
+        documents.append(summarised(len(documents), current))
+    columns = list(dict.fromkeys(k for d in documents for k in d))
+    write_part(documents, out, file_format(out), columns, header=True)
 
 
 def _windows(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
@@ -460,4 +493,7 @@ class ScoreJob:
             join_parts(parts, config.output, self.out_format, state["columns"], text_column)
         self.checkpoint_path.unlink()  # first, so a kill during clean-up never leaves a checkpoint without parts
         shutil.rmtree(self.work)
+        if config.documents and config.summary is not None:
+            with self._disk("the scored output is complete"):
+                write_document_summary(config.output, config.summary, config.id_column)
         return self.summary

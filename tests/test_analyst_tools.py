@@ -187,3 +187,20 @@ def test_reliability_plot_uses_fixed_bins_with_counts(tmp_path):
     assert [b["bin"] for b in metrics["reliability"]] == list(range(10))
     assert sum(b["count"] for b in metrics["reliability"]) == 60
     assert (tmp_path / "reliability.png").stat().st_size > 5_000
+
+
+def test_documents_summary_file_has_one_row_per_document(classifier, tmp_path):
+    source = write_rows(
+        [{"id": "brief-1", "text": TRANSCRIPT}, {"id": "empty", "text": " "}, {"id": "brief-2", "text": TRANSCRIPT}],
+        tmp_path / "docs.jsonl",
+    )
+    out, summary = tmp_path / "passages.csv", tmp_path / "documents.jsonl"
+    config = ScoreConfig(input=source, output=out, progress=False, documents=True, summary=summary)
+    ScoreJob(classifier, config).run()
+    documents = read_rows(summary)
+    assert [d["id"] for d in documents] == ["brief-1", "empty", "brief-2"]
+    assert documents[1]["error"] and documents[0]["error"] is None
+    assert documents[0]["passages"] == documents[2]["passages"] == len(read_rows(out)) // 2
+    assert documents[0]["document_stance"] in LABELS and "MS. JEAN-PIERRE" in documents[0]["speaker_shares"]
+    frame = classifier.score_document(TRANSCRIPT).to_frame()
+    assert len(frame) == documents[0]["passages"] and {"start", "passage", "p_none"} <= set(frame.columns)
