@@ -99,7 +99,17 @@ class OnnxBackend:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as error:  # onnxruntime raises its own InvalidProtobuf, Fail, ...: one line for the user
+            raise ModelFolderError(f"{path} is not a readable ONNX model ({type(error).__name__})") from None
+        outputs = self.session.get_outputs()
+        width = outputs[0].shape[-1] if outputs and outputs[0].shape else None
+        if len(outputs) != 1 or width != len(LABELS):
+            raise ModelFolderError(
+                f"{path} gives {len(outputs)} output(s) of width {width}, expected one of width {len(LABELS)} "
+                f"({', '.join(LABELS)}): not this model's graph; recreate it with `diplostance export`"
+            )
         self.input_names = {i.name for i in self.session.get_inputs()}
         self.pad_id = pad_id
         self.pool = ThreadPoolExecutor(max_workers=threads or available_cores(), thread_name_prefix="diplostance-onnx")

@@ -158,12 +158,12 @@ def score(
     master: Annotated[str, typer.Option("--master", help="Spark master, with --engine spark.")] = "local[2]",
 ) -> None:
     """Score every row of a file; one output row per input row, in order."""
-    from .records import InputError, file_format
+    from .records import InputError, file_format, not_a_file
 
     try:  # the cheap checks, before torch and the model load (seconds); Spark checks its own paths
         if engine != "spark":
             if not input.is_file():
-                raise InputError(f"{input}: no such file")
+                raise InputError(f"{input}: {not_a_file(input)}")
             for path in (input, out):
                 file_format(path)
         if summary is not None:

@@ -33,7 +33,7 @@ from diplostance.model.labels import LABELS, NONE_LABEL
 from diplostance.model.manifest import sha256_file
 
 from .classifier import StanceClassifier
-from .records import InputError, ReadStats, Record, count_rows, file_format, read_records
+from .records import InputError, ReadStats, Record, count_rows, file_format, not_a_file, read_records
 from .writers import (
     ABSTAINED_COLUMN,
     OUTPUT_COLUMNS,
@@ -275,7 +275,7 @@ class ScoreJob:
         self.config = config
         self.in_format = file_format(config.input)
         if not config.input.is_file():
-            raise InputError(f"{config.input}: no such file")
+            raise InputError(f"{config.input}: {not_a_file(config.input)}")
         self.out_format = file_format(config.output)
         check_output(config.input, config.output)
         self.work = work_dir_for(config.output)
@@ -300,7 +300,13 @@ class ScoreJob:
     def _start(self, identity: dict) -> dict:
         """The state to continue from: a verified checkpoint with --resume, else a fresh work dir."""
         if self.config.resume and self.checkpoint_path.is_file():
-            state = json.loads(self.checkpoint_path.read_text())
+            try:
+                state = json.loads(self.checkpoint_path.read_text())
+                state["identity"], state["parts"]  # noqa: B018 - the keys a resume needs
+            except (ValueError, KeyError, TypeError) as error:
+                raise ResumeError(
+                    f"cannot resume: {self.checkpoint_path} is damaged ({error}); rerun without --resume to start over"
+                ) from None
             for key, value in identity.items():
                 if state["identity"].get(key) != value:
                     raise ResumeError(

@@ -58,6 +58,15 @@ def file_format(path: str | Path) -> str:
     return FORMATS[suffix]
 
 
+def not_a_file(path: Path) -> str:
+    """What ``path`` is when it is not a regular file, for the one-line error."""
+    if path.is_dir():
+        return "is a folder, not a file"
+    if path.exists():
+        return "is not a regular file (a pipe or device?); save the data to a file first"
+    return "no such file"
+
+
 def text_error(value: object, column: str) -> str | None:
     """Why ``value`` cannot be scored as text, or None if it can."""
     if value is None:
@@ -86,7 +95,7 @@ def read_jsonl(path: Path, text_column: str | None, stats: ReadStats) -> Iterato
                 stats.blank_lines += 1
                 continue
             try:
-                decoded = raw.decode("utf-8")
+                decoded = raw.decode("utf-8-sig" if line_no == 1 else "utf-8")  # a BOM is not part of row 1
             except UnicodeDecodeError as error:
                 yield Record(line_no, error=f"line {line_no}: undecodable bytes (not UTF-8: {error.reason})")
                 continue
@@ -250,5 +259,5 @@ def read_records(
     path = Path(path)
     reader = READERS[file_format(path)]
     if not path.is_file():
-        raise InputError(f"{path}: no such file")
+        raise InputError(f"{path}: {not_a_file(path)}")
     return reader(path, text_column, stats if stats is not None else ReadStats())

@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import os
 import shutil
 from collections.abc import Iterator, Sequence
@@ -38,8 +39,15 @@ TEXT_COLUMN_KEY = b"diplostance.text_column"
 
 
 def _json_value(value: object) -> object:
-    """Values JSON cannot hold as they are (bytes, dates from Parquet) become strings."""
-    if value is None or isinstance(value, (str, int, float, bool, list, dict)):
+    """Values JSON cannot hold as they are: NaN and infinities become null (JSON has no such numbers),
+    bytes and dates from Parquet become strings."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_value(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
 
@@ -48,7 +56,7 @@ def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(_json_value(value), ensure_ascii=False)
     return str(value)
 
 
@@ -110,7 +118,11 @@ def _write_part(rows: Sequence[dict], tmp: Path, fmt: str, columns: Sequence[str
 def _parquet_value(value: object, column: str) -> object:
     if column in OUTPUT_COLUMNS or column in PASSAGE_COLUMNS or column in (ABSTAINED_COLUMN, TOP_STANCE_COLUMN):
         return value
-    return None if value is None else value if isinstance(value, str) else json.dumps(_json_value(value))
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (list, dict, bool, int, float)):  # JSON text: numbers and structures read back
+        return json.dumps(_json_value(value), ensure_ascii=False)
+    return str(value)  # a date or timestamp as itself, not as a quoted JSON string
 
 
 def parquet_schema(columns: Sequence[str]):

@@ -68,15 +68,26 @@ def check_model_folder(folder: str | Path) -> str:
         )
     if not (folder / "model.safetensors").is_file():
         raise ModelFolderError(f"{folder} has no model.safetensors")
+    outside = next((p for p in sorted(folder.rglob("*")) if p.is_symlink() and not _inside(p, folder)), None)
+    if outside is not None:
+        raise ModelFolderError(f"{outside} is a link to {outside.resolve()}, outside the model folder; refused")
     fingerprint = verify_manifest(folder)
     check_label_schema(folder)
     return fingerprint
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
 def check_label_schema(folder: str | Path) -> None:
     """Refuse a model whose id2label is not exactly this project's label order."""
-    config = json.loads((Path(folder) / "config.json").read_text())
-    found = {int(k): v for k, v in config.get("id2label", {}).items()}
+    path = Path(folder) / "config.json"
+    try:
+        config = json.loads(path.read_text())
+        found = {int(k): v for k, v in config.get("id2label", {}).items()}
+    except (OSError, ValueError, AttributeError) as error:
+        raise ModelFolderError(f"{path} is unreadable: {error}") from None
     if found != ID2LABEL:
         raise ModelFolderError(
             f"{folder} has labels {[found[k] for k in sorted(found)]}, expected {list(LABELS)}: not a diplostance model"
@@ -89,6 +100,11 @@ def load_torch_model(folder: str | Path) -> PreTrainedModel:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # a bar per load would land in every scored file's stderr and every notebook
-    model = AutoModelForSequenceClassification.from_pretrained(folder, use_safetensors=True, trust_remote_code=False)
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(
+            folder, use_safetensors=True, trust_remote_code=False
+        )
+    except Exception as error:  # SafetensorError, OSError, RuntimeError...: a truncated or foreign weights file
+        raise ModelFolderError(f"{Path(folder) / 'model.safetensors'} cannot be loaded: {error}") from None
     model.eval()
     return model

@@ -170,3 +170,27 @@ def test_an_output_name_too_long_for_the_work_folder_still_works(classifier, tmp
     run(classifier, source, out, window=2)
     assert len(read_rows(out)) == 5
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_bom_nan_and_not_a_file_inputs(classifier, tmp_path):
+    source = tmp_path / "bom.jsonl"
+    source.write_bytes(b'\xef\xbb\xbf{"id": 1, "text": "We accept.", "score": NaN}\n{"id": 2, "text": "We reject."}\n')
+    out = tmp_path / "out.jsonl"
+    run(classifier, source, out)
+    assert '"score": null' in out.read_text() and "NaN" not in out.read_text()
+    assert [r["error"] for r in read_rows(out)] == [None, None]
+    (tmp_path / "folder.jsonl").mkdir()
+    with pytest.raises(InputError, match="is a folder, not a file"):
+        run(classifier, tmp_path / "folder.jsonl", tmp_path / "x.jsonl")
+
+
+def test_a_damaged_checkpoint_is_named(classifier, tmp_path, monkeypatch):
+    source = write_rows(statement_rows(12), tmp_path / "in.jsonl")
+    out = tmp_path / "out.jsonl"
+    crash_on_window(monkeypatch, 2)
+    with pytest.raises(RuntimeError):
+        run(classifier, source, out, window=4)
+    monkeypatch.undo()
+    (work_dir_for(out) / "checkpoint.json").write_text('{"identity": ')
+    with pytest.raises(ResumeError, match=r"checkpoint.json is damaged"):
+        run(classifier, source, out, window=4, resume=True)

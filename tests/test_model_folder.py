@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -98,3 +99,60 @@ def test_foreign_label_schema_is_refused(tiny_model, tmp_path):
 def test_inference_truncates_at_the_training_length(tiny_model):
     trained = json.loads((tiny_model / "training_config.json").read_text())["max_length"]
     assert StanceClassifier.from_pretrained(tiny_model).max_length == trained == 128
+
+
+def _damaged(tiny_model, tmp_path, damage) -> Path:
+    """A copy of the model folder, damaged by ``damage(folder)``, with its manifest regenerated (so only the
+    content checks can catch it)."""
+    folder = tmp_path / "damaged"
+    shutil.copytree(tiny_model, folder)
+    damage(folder)
+    write_manifest(folder)
+    return folder
+
+
+def _three_output_graph(path: Path) -> None:
+    import onnx
+    from onnx import TensorProto, helper
+
+    logits = helper.make_tensor("value", TensorProto.FLOAT, [1, 3], [0.1, 0.2, 0.7])
+    graph = helper.make_graph(
+        [helper.make_node("Constant", [], ["logits"], value=logits)],
+        "three",
+        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, [1, None])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 3])],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+
+@pytest.mark.parametrize(
+    ("damage", "backend", "message"),
+    [
+        (lambda f: (f / "model.onnx").write_bytes(b"garbage"), "onnx", "model.onnx is not a readable ONNX model"),
+        (lambda f: _three_output_graph(f / "model.onnx"), "onnx", "model.onnx gives 1 output.s. of width 3"),
+        (lambda f: (f / "calibration.json").write_text('{"temp": 1}'), "onnx", "calibration.json is unreadable"),
+        (lambda f: (f / "calibration.json").write_text('{"temperature": 0}'), "onnx", "must be a positive"),
+        (lambda f: (f / "calibration.json").write_text('{"temperature": -1}'), "onnx", "must be a positive"),
+        (
+            lambda f: (f / "model.safetensors").write_bytes((f / "model.safetensors").read_bytes()[:1000]),
+            "torch",
+            "model.safetensors cannot be loaded",
+        ),
+        (lambda f: (f / "config.json").write_text("{not json"), "onnx", "config.json is unreadable"),
+    ],
+)
+def test_a_damaged_model_folder_is_refused_naming_the_file(tiny_model, tmp_path, damage, backend, message):
+    folder = _damaged(tiny_model, tmp_path, damage)
+    with pytest.raises(ModelFolderError, match=message):
+        StanceClassifier.from_pretrained(folder, backend=backend)
+
+
+def test_a_link_leaving_the_folder_and_a_malformed_manifest_are_refused(tiny_model, tmp_path):
+    (tmp_path / "elsewhere.json").write_text("{}")
+    folder = _damaged(tiny_model, tmp_path, lambda f: (f / "extra.json").symlink_to(tmp_path / "elsewhere.json"))
+    with pytest.raises(ModelFolderError, match="extra.json is a link .* outside the model folder"):
+        check_model_folder(folder)
+    (folder / "extra.json").unlink()
+    (folder / "manifest.json").write_text("{broken")
+    with pytest.raises(ManifestError, match="manifest.json is unreadable"):
+        check_model_folder(folder)
