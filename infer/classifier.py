@@ -27,6 +27,7 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
 from .actors import resolve_parties
 from .backends import Backend, load_backend
+from .columns import scored_columns, with_parties
 from .documents import DocumentResult, Passage, segment, summarise
 from .evidence import occlusion_spans
 
@@ -146,6 +147,20 @@ class StanceClassifier:
             return np.zeros((0, len(LABELS)))
         return softmax(self.logits_of_ids(self.encode(items)), self.temperature)
 
+    def score_rows(
+        self,
+        texts: Sequence[str],
+        speakers: Sequence[str | None] | None = None,
+        min_confidence: float | None = None,
+    ) -> list[dict]:
+        """The output columns of ``diplostance score`` for each text, rounded as in scored files. One
+        tokenisation serves the model and the ``truncated`` flag (more pieces than the model reads)."""
+        ids = self.encode(list(texts)) if texts else []
+        proba = softmax(self.logits_of_ids(ids), self.temperature) if ids else np.zeros((0, len(LABELS)))
+        scored = [scored_columns(row, min_confidence) for row in proba]
+        cut = [len(row) >= self.max_length for row in ids]
+        return with_parties(self, list(texts), scored, list(speakers) if speakers else None, cut)
+
     def parties_and_issue(
         self, texts: Sequence[str], labels: Sequence[str], speakers: Sequence[str | None] | None = None
     ) -> list[dict[str, str | None]]:
@@ -212,7 +227,6 @@ class StanceClassifier:
     ):
         """``frame`` (a pandas DataFrame) with the columns of ``diplostance score`` appended, row for row:
         a row whose text cannot be scored keeps its place with ``error`` set. The notebook form of a job."""
-        from .job import scored_columns, with_parties
         from .records import text_error
         from .writers import OUTPUT_COLUMNS
 
@@ -228,9 +242,7 @@ class StanceClassifier:
         problems = [text_error(text, text_column) for text in texts]
         valid = [i for i, problem in enumerate(problems) if problem is None]
         speakers = frame[speaker_column].tolist() if speaker_column else [None] * len(texts)
-        proba = self.predict_proba([texts[i] for i in valid]) if valid else np.zeros((0, len(LABELS)))
-        scored = [scored_columns(row, min_confidence) for row in proba]
-        described = with_parties(self, [texts[i] for i in valid], scored, [speakers[i] for i in valid])
+        described = self.score_rows([texts[i] for i in valid], [speakers[i] for i in valid], min_confidence)
         rows = dict(zip(valid, described))
         unscored = dict.fromkeys(described[0] if described else OUTPUT_COLUMNS)
         columns = [rows.get(i, unscored | {"error": problems[i]}) for i in range(len(texts))]

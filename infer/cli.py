@@ -143,6 +143,7 @@ def score(
         bool, typer.Option("--documents", help="Each row is a document: one output row per passage.")
     ] = False,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")] = True,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Score only the first N rows.")] = None,
     summary: Annotated[
         Path | None,
         typer.Option("--summary", help="With --documents: also write one row per document (.jsonl/.csv/.parquet)."),
@@ -209,6 +210,7 @@ def score(
         progress=progress,
         speaker_column=speaker_column,
         summary=summary,
+        limit=limit,
     )
     try:
         job = ScoreJob(_load(model, backend, batch_size, threads), config)
@@ -225,7 +227,8 @@ def score(
         f"{summary.rows} rows{passages} -> {out}: {summary.scored} scored, {summary.errors} with errors"
         + (f", {summary.blank_lines} blank lines skipped" if summary.blank_lines else "")
         + (f" (resumed after row {summary.resumed_from})" if summary.resumed_from else "")
-        + f"\nstances: {stances}; {summary.seconds:.1f} s{rate}",
+        + f"\nstances: {stances}; {summary.seconds:.1f} s{rate}"
+        + (f"\n{summary.truncated} texts longer than the model reads (column truncated)" if summary.truncated else ""),
         err=True,
     )
 

@@ -9,7 +9,7 @@ Guarantees (each tested):
   same bytes as an uninterrupted run; the checkpoint names the input (size and sampled
   SHA-256) and the model (manifest fingerprint and backend) and refuses any other;
 - SIGINT/SIGTERM stop at the next window boundary, with a checkpoint;
-- probabilities are rounded to ``PRECISION`` decimals, so output does not depend on
+- probabilities are rounded to ``columns.PRECISION`` decimals, so output does not depend on
   batch size or on the run.
 """
 
@@ -29,25 +29,22 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from diplostance.model.labels import LABELS, NONE_LABEL
+from diplostance.model.labels import LABELS
 from diplostance.model.manifest import sha256_file
 
 from .classifier import StanceClassifier
+from .columns import scored_columns, with_parties
 from .records import InputError, ReadStats, Record, count_rows, file_format, not_a_file, read_records
 from .writers import (
     ABSTAINED_COLUMN,
     OUTPUT_COLUMNS,
     PASSAGE_COLUMNS,
-    PROBABILITY_COLUMNS,
     TOP_STANCE_COLUMN,
     join_parts,
     removed_on_failure,
     sidecar,
     write_part,
 )
-
-PRECISION = 4
-"""Decimals kept for probabilities and confidence in scored files."""
 
 ON_ERROR = ("record", "fail")
 
@@ -106,6 +103,8 @@ class ScoreConfig:
     speaker_column: str | None = None
     summary: Path | None = None
     """With ``documents``: also write one row per document here (``documents.summary_row``)."""
+    limit: int | None = None
+    """Score only the first ``limit`` rows (a quick look at a big file)."""
 
 
 @dataclass
@@ -120,6 +119,8 @@ class ScoreSummary:
     stances: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LABELS, 0))
     seconds: float = 0.0
     """Wall time of this run (a resumed run counts its own time)."""
+    truncated: int = 0
+    """Rows whose text had more word pieces than the model reads."""
 
 
 def input_fingerprint(path: Path) -> dict:
@@ -175,34 +176,6 @@ def output_lock(output: Path) -> Iterator[None]:
 
 def work_dir_for(output: Path) -> Path:
     return sidecar(output, "diplostance-parts")
-
-
-def scored_columns(proba_row: np.ndarray, min_confidence: float | None) -> dict:
-    """The stance columns of one scored row (rounded to PRECISION); ``with_parties`` adds the rest."""
-    top = int(proba_row.argmax())
-    confidence = round(float(proba_row[top]), PRECISION)
-    abstained = min_confidence is not None and proba_row[top] < min_confidence
-    columns = {
-        "stance": NONE_LABEL if abstained else LABELS[top],
-        "confidence": confidence,
-        **{c: round(float(p), PRECISION) for c, p in zip(PROBABILITY_COLUMNS, proba_row)},
-    }
-    if min_confidence is not None:  # the model's own label stays readable when abstention said none
-        columns[ABSTAINED_COLUMN] = bool(abstained)
-        columns[TOP_STANCE_COLUMN] = LABELS[top]
-    return columns
-
-
-def with_parties(
-    classifier: StanceClassifier, texts: list[str], scored: list[dict], speakers: list[str | None] | None = None
-) -> list[dict]:
-    """Scored rows with actor, counterpart and issue, in OUTPUT_COLUMNS order."""
-    described = classifier.parties_and_issue(texts, [row["stance"] for row in scored], speakers)
-    rows = []
-    for row, parties in zip(scored, described):
-        extra = {c: row.pop(c) for c in (ABSTAINED_COLUMN, TOP_STANCE_COLUMN) if c in row}
-        rows.append(row | parties | {"error": None} | extra)
-    return rows
 
 
 class _StopFlag:
@@ -294,6 +267,7 @@ class ScoreJob:
             "min_confidence": self.config.min_confidence,
             "documents": self.config.documents,
             "speaker_column": self.config.speaker_column,
+            "limit": self.config.limit,
             "output_format": self.out_format,
         }
 
@@ -358,13 +332,9 @@ class ScoreJob:
             results = {i: self._document_rows(window[i]) for i in valid}
         else:
             texts = [window[i].text for i in valid]
-            proba = self.classifier.predict_proba(texts) if valid else []
-            scored = [scored_columns(row, self.config.min_confidence) for row in proba]
             speakers = [self._speaker(window[i]) for i in valid]
-            results = {
-                i: [{**window[i].columns, **row}]
-                for i, row in zip(valid, with_parties(self.classifier, texts, scored, speakers))
-            }
+            scored = self.classifier.score_rows(texts, speakers, self.config.min_confidence)
+            results = {i: [{**window[i].columns, **row}] for i, row in zip(valid, scored)}
         rows: list[dict] = []
         for i, record in enumerate(window):
             if i in results:
@@ -453,10 +423,12 @@ class ScoreJob:
         self.summary = ScoreSummary(**{**state["summary"], "resumed_from": state["rows_done"]})
         started = time.monotonic()
         total = count_rows(config.input) if config.progress else None
+        if total is not None and config.limit is not None:
+            total = min(total, config.limit)
         progress = tqdm(
             total=total, unit="rows", disable=not config.progress, initial=state["rows_done"], file=sys.stderr
         )
-        remaining = itertools.islice(records, state["rows_done"], None)
+        remaining = itertools.islice(records, state["rows_done"], config.limit)
         with _StopFlag() as stop, progress:
             for window in _windows(remaining, config.window):
                 if state["columns"] is None:
@@ -475,6 +447,7 @@ class ScoreJob:
                 for row in rows:
                     if row.get("stance") in self.summary.stances:
                         self.summary.stances[row["stance"]] += 1
+                    self.summary.truncated += bool(row.get("truncated"))
                 state["parts"].append(part_record(part))
                 state["rows_done"] += len(window)
                 state["summary"] = asdict(self.summary) | {"resumed_from": 0}

@@ -18,7 +18,7 @@ Design, and why:
   one worker per executor core; ONNX Runtime and torch default to one thread per core,
   so ``executor cores x threads`` would exceed the machine's cores and the workers would
   slow each other down.
-- Bad input follows ``records.text_error`` and scored rows ``job.scored_columns``, so
+- Bad input follows ``records.text_error`` and scored rows ``columns.scored_columns``, so
   Spark output equals local output. Two differences: Spark rows come in no particular
   order, and ``error`` has no ``line N:`` prefix (a distributed row has no line number).
 """
@@ -38,7 +38,7 @@ from diplostance.model.paths import default_model_dir
 
 from .backends import BACKENDS
 from .classifier import DEFAULT_BACKEND, DEFAULT_BATCH_SIZE, StanceClassifier
-from .job import check_output, scored_columns, with_parties
+from .job import check_output
 from .records import InputError, file_format, text_error
 from .writers import ABSTAINED_COLUMN, OUTPUT_COLUMNS, TOP_STANCE_COLUMN, parquet_schema
 
@@ -113,9 +113,10 @@ def _score_batches(task: _Task, batches: Iterator[pa.RecordBatch]) -> Iterator[p
         valid = [i for i, problem in enumerate(problems) if problem is None]
         classifier = _classifier(task.model_dir, task.backend, task.batch_size, task.threads)
         speakers = batch.column(task.speaker_column).to_pylist() if task.speaker_column else [None] * batch.num_rows
-        valid_texts = [texts[i] for i in valid]
-        columns = [scored_columns(row, task.min_confidence) for row in classifier.predict_proba(valid_texts)]
-        scored = dict(zip(valid, with_parties(classifier, valid_texts, columns, [speakers[i] for i in valid])))
+        scored_rows = classifier.score_rows(
+            [texts[i] for i in valid], [speakers[i] for i in valid], task.min_confidence
+        )
+        scored = dict(zip(valid, scored_rows))
         rows = [scored[i] if i in scored else unscored | {"error": problems[i]} for i in range(batch.num_rows)]
         added = pa.RecordBatch.from_pylist(rows, schema=outputs)
         yield pa.RecordBatch.from_arrays([*batch.columns, *added.columns], schema=pa.schema([*batch.schema, *outputs]))

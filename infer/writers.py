@@ -27,7 +27,8 @@ from .records import file_format
 PROBABILITY_COLUMNS = tuple(f"p_{label}" for label in LABELS)
 PARTY_COLUMNS = ("actor", "counterpart", "issue")
 """Whose stance, toward whom, on what (``infer.actors``, ``model.issues``)."""
-OUTPUT_COLUMNS = ("stance", "confidence", *PROBABILITY_COLUMNS, *PARTY_COLUMNS, "error")
+OUTPUT_COLUMNS = ("stance", "confidence", *PROBABILITY_COLUMNS, *PARTY_COLUMNS, "truncated", "error")
+"""``truncated``: the text had more word pieces than the model reads (its label rests on the first ones)."""
 PASSAGE_COLUMNS = ("passage_index", "start", "end", "speaker", "passage")
 """Document mode: one output row per passage, located by character offsets into the input text."""
 ABSTAINED_COLUMN = "abstained"
@@ -131,6 +132,7 @@ def parquet_schema(columns: Sequence[str]):
 
     types = {"stance": pa.string(), "confidence": pa.float64(), "error": pa.string(), ABSTAINED_COLUMN: pa.bool_()}
     types[TOP_STANCE_COLUMN] = pa.string()
+    types["truncated"] = pa.bool_()
     types |= {c: pa.float64() for c in PROBABILITY_COLUMNS}
     types |= {"passage_index": pa.int64(), "start": pa.int64(), "end": pa.int64()}
     return pa.schema([(c, types.get(c, pa.string())) for c in columns])

@@ -160,3 +160,11 @@ def test_score_ends_with_stance_counts_and_speed_and_counts_rows_for_the_bar(tin
     counts = dict(item.rsplit(" ", 1) for item in result.output.split("stances: ")[1].split(";")[0].split(", "))
     assert set(counts) == set(LABELS) and sum(map(int, counts.values())) == 7
     assert "rows/s" in result.output
+
+
+def test_score_limit_takes_the_first_rows(tiny_model, tmp_path):
+    source = write_rows(statement_rows(9), tmp_path / "in.jsonl")
+    out = tmp_path / "out.jsonl"
+    result = invoke("score", source, "--out", out, "--model", tiny_model, "--limit", "4", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["r0", "r1", "r2", "r3"]

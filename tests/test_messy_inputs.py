@@ -137,3 +137,12 @@ def test_file_level_problems_raise_one_clear_error(tmp_path):
     (tmp_path / "ok.csv").write_text("body\nhello\n")
     assert [r.text for r in read_records(tmp_path / "ok.csv", "body", stats)] == ["hello"]
     assert stats.columns == ["body"]
+
+
+def test_texts_longer_than_the_model_reads_are_flagged(classifier, tmp_path):
+    long_text = "We welcome the agreement and will implement it in full. " * 80
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"text": "We accept."}) + "\n" + json.dumps({"text": long_text}) + "\n")
+    out = tmp_path / "out.jsonl"
+    summary = ScoreJob(classifier, ScoreConfig(input=source, output=out, progress=False)).run()
+    assert [r["truncated"] for r in read_rows(out)] == [False, True] and summary.truncated == 1
