@@ -10,7 +10,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -125,8 +129,8 @@ def train(
 
 @app.command()
 def score(
-    input: Annotated[Path, typer.Argument(help="Input .jsonl, .csv or .parquet.")],
-    out: Annotated[Path, typer.Option("--out", help="Output .jsonl, .csv or .parquet.")],
+    input: Annotated[Path, typer.Argument(help="Input .jsonl, .csv or .parquet (.gz too); '-' for stdin.")],
+    out: Annotated[Path, typer.Option("--out", help="Output .jsonl, .csv or .parquet (.gz too); '-' for stdout.")],
     model: ModelOption = None,
     text_column: Annotated[str, typer.Option("--text-column", help="Column holding the statement.")] = "text",
     id_column: Annotated[str, typer.Option("--id-column", help="Named in error messages.")] = "id",
@@ -155,6 +159,9 @@ def score(
             help="Column naming the speaker or source (e.g. speaker_or_source): gives first-person text its actor.",
         ),
     ] = None,
+    stream_format: Annotated[
+        str, typer.Option("--format", help="Format of '-' (stdin/stdout): jsonl or csv.")
+    ] = "jsonl",
     engine: Annotated[str, typer.Option("--engine", help="local, or spark (writes a Parquet folder).")] = "local",
     master: Annotated[str, typer.Option("--master", help="Spark master, with --engine spark.")] = "local[2]",
 ) -> None:
@@ -162,11 +169,16 @@ def score(
     from .records import InputError, file_format, not_a_file
 
     try:  # the cheap checks, before torch and the model load (seconds); Spark checks its own paths
+        if stream_format not in ("jsonl", "csv"):
+            raise InputError(f"--format must be jsonl or csv, got {stream_format!r}")
+        if "-" in (str(input), str(out)) and (engine == "spark" or (resume and str(input) == "-")):
+            raise InputError("'-' (stdin/stdout) works with the local engine and without --resume")
         if engine != "spark":
-            if not input.is_file():
+            if str(input) != "-" and not input.is_file():
                 raise InputError(f"{input}: {not_a_file(input)}")
             for path in (input, out):
-                file_format(path)
+                if str(path) != "-":
+                    file_format(path)
         if summary is not None:
             if not documents:
                 raise InputError("--summary needs --documents (it writes one row per document)")
@@ -197,40 +209,60 @@ def score(
     if engine != "local":
         raise _fail(f"unknown engine {engine!r}: expected local or spark")
 
-    config = ScoreConfig(
-        input=input,
-        output=out,
-        text_column=text_column,
-        id_column=id_column,
-        window=window,
-        on_error=on_error,
-        resume=resume,
-        min_confidence=min_confidence,
-        documents=documents,
-        progress=progress,
-        speaker_column=speaker_column,
-        summary=summary,
-        limit=limit,
-    )
     try:
-        job = ScoreJob(_load(model, backend, batch_size, threads), config)
-        summary = job.run()
+        with _standard_streams(input, out, stream_format) as (input_path, out_path):
+            config = ScoreConfig(
+                input=input_path,
+                output=out_path,
+                text_column=text_column,
+                id_column=id_column,
+                window=window,
+                on_error=on_error,
+                resume=resume,
+                min_confidence=min_confidence,
+                documents=documents,
+                progress=progress,
+                speaker_column=speaker_column,
+                summary=summary,
+                limit=limit,
+            )
+            result = ScoreJob(_load(model, backend, batch_size, threads), config).run()
     except Interrupted as stop:
         raise _fail(str(stop), 130) from None
     except (InputError, ResumeError, RowError, WriteError, ValueError, *EXPECTED_ERRORS) as error:
         raise _fail(str(error)) from None
-    done = summary.rows - summary.resumed_from
-    rate = f", {done / summary.seconds:.0f} rows/s" if summary.seconds > 0 and done else ""
-    stances = ", ".join(f"{label} {n}" for label, n in summary.stances.items())
-    passages = f" ({summary.output_rows} passages)" if documents else ""
+    done = result.rows - result.resumed_from
+    rate = f", {done / result.seconds:.0f} rows/s" if result.seconds > 0 and done else ""
+    stances = ", ".join(f"{label} {n}" for label, n in result.stances.items())
+    passages = f" ({result.output_rows} passages)" if documents else ""
     typer.echo(
-        f"{summary.rows} rows{passages} -> {out}: {summary.scored} scored, {summary.errors} with errors"
-        + (f", {summary.blank_lines} blank lines skipped" if summary.blank_lines else "")
-        + (f" (resumed after row {summary.resumed_from})" if summary.resumed_from else "")
-        + f"\nstances: {stances}; {summary.seconds:.1f} s{rate}"
-        + (f"\n{summary.truncated} texts longer than the model reads (column truncated)" if summary.truncated else ""),
+        f"{result.rows} rows{passages} -> {out}: {result.scored} scored, {result.errors} with errors"
+        + (f", {result.blank_lines} blank lines skipped" if result.blank_lines else "")
+        + (f" (resumed after row {result.resumed_from})" if result.resumed_from else "")
+        + f"\nstances: {stances}; {result.seconds:.1f} s{rate}"
+        + (f"\n{result.truncated} texts longer than the model reads (column truncated)" if result.truncated else ""),
         err=True,
     )
+
+
+@contextmanager
+def _standard_streams(input: Path, out: Path, fmt: str) -> Iterator[tuple[Path, Path]]:
+    """``-`` as input or output. A job reads its input twice (to hash it, to score it) and writes its output
+    only when complete, so stdin is first saved to a temporary file and the output is copied to stdout at
+    the end."""
+    with tempfile.TemporaryDirectory(prefix="diplostance-stdio-") as work:
+        if str(input) == "-":
+            input = Path(work) / f"stdin.{fmt}"
+            with input.open("wb") as handle:
+                shutil.copyfileobj(sys.stdin.buffer, handle)
+        to_stdout = str(out) == "-"
+        if to_stdout:
+            out = Path(work) / f"stdout.{fmt}"
+        yield input, out
+        if to_stdout:
+            with out.open("rb") as handle:
+                shutil.copyfileobj(handle, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
 
 
 @app.command()

@@ -11,13 +11,14 @@ Only whitespace-only lines of a JSONL file are not rows (they are counted and re
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
     import pyarrow.parquet as pq
@@ -50,12 +51,29 @@ class ReadStats:
     columns: list[str] | None = None
 
 
+def is_gzip(path: str | Path) -> bool:
+    return Path(path).suffix.lower() == ".gz"
+
+
 def file_format(path: str | Path) -> str:
-    """'jsonl', 'csv' or 'parquet' from the file extension."""
+    """'jsonl', 'csv' or 'parquet' from the file extension; ``.jsonl.gz`` and ``.csv.gz`` are gzip-compressed."""
     suffix = Path(path).suffix.lower()
+    if suffix == ".zst":
+        raise InputError(f"{path}: zstandard is not supported; decompress it (zstd -d) or use gzip (.gz)")
+    if is_gzip(path):
+        suffix = Path(Path(path).stem).suffix.lower()
+        if suffix == ".parquet":
+            raise InputError(f"{path}: Parquet compresses its own columns; drop the .gz")
     if suffix not in FORMATS:
-        raise InputError(f"{path}: unsupported extension {suffix!r}; use .jsonl, .csv or .parquet")
+        raise InputError(
+            f"{path}: unsupported extension {suffix!r}; use .jsonl, .csv or .parquet (or .jsonl.gz, .csv.gz)"
+        )
     return FORMATS[suffix]
+
+
+def open_binary(path: Path) -> BinaryIO:
+    """The file's bytes, decompressed on the fly for ``.gz``."""
+    return gzip.open(path, "rb") if is_gzip(path) else path.open("rb")
 
 
 def not_a_file(path: Path) -> str:
@@ -89,7 +107,7 @@ def _record(line: int, columns: dict, text_column: str | None) -> Record:
 
 
 def read_jsonl(path: Path, text_column: str | None, stats: ReadStats) -> Iterator[Record]:
-    with path.open("rb") as handle:
+    with open_binary(path) as handle:
         for line_no, raw in enumerate(handle, 1):
             if not raw.strip():
                 stats.blank_lines += 1
@@ -154,7 +172,7 @@ def read_csv(path: Path, text_column: str | None, stats: ReadStats) -> Iterator[
     unquoted field is a literal character, a quoted field may span lines, and any line ending (LF,
     CRLF, CR) ends a record. Bytes that are not UTF-8 are kept as surrogate escapes so that they
     cost their own record only."""
-    handle = path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
+    handle = io.TextIOWrapper(open_binary(path), encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = csv.reader(handle)
     try:
         header = _next_csv_record(reader)
@@ -243,10 +261,10 @@ def count_rows(path: str | Path) -> int | None:
 
             return pq.ParquetFile(path).metadata.num_rows
         if fmt == "jsonl":
-            with path.open("rb") as handle:
+            with open_binary(path) as handle:
                 return sum(1 for line in handle if line.strip())
         return sum(1 for _ in read_csv(path, None, ReadStats()))
-    except (OSError, InputError):
+    except (OSError, EOFError, InputError):
         return None
 
 

@@ -10,6 +10,7 @@ them are reported once on stderr, never dropped silently.
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import io
 import json
@@ -144,7 +145,7 @@ def join_parts(
     """Concatenate parts into ``out`` atomically: a temporary file in the same folder, fsync, rename.
     A Parquet output records ``text_column`` in its metadata (CSV and JSONL have nowhere to keep it)."""
     with removed_on_failure(sidecar(out, "tmp")) as tmp:
-        _join_parts(parts, tmp, fmt, columns, text_column)
+        _join_parts(parts, tmp, fmt, columns, text_column, compress=out.suffix.lower() == ".gz")
         tmp.replace(out)
     directory = os.open(out.parent, os.O_RDONLY)
     try:
@@ -153,7 +154,9 @@ def join_parts(
         os.close(directory)
 
 
-def _join_parts(parts: Sequence[Path], tmp: Path, fmt: str, columns: Sequence[str], text_column: str | None) -> None:
+def _join_parts(
+    parts: Sequence[Path], tmp: Path, fmt: str, columns: Sequence[str], text_column: str | None, compress: bool = False
+) -> None:
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
@@ -164,10 +167,14 @@ def _join_parts(parts: Sequence[Path], tmp: Path, fmt: str, columns: Sequence[st
             for part in parts:
                 writer.write_table(pq.read_table(part))
     else:
-        with tmp.open("wb") as target:
+        with tmp.open("wb") as raw:
+            # mtime=0: the same rows give the same bytes (resume and rerun compare equal)
+            target = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) if compress else raw
             for part in parts:
                 with part.open("rb") as source:
                     shutil.copyfileobj(source, target)
+            if compress:
+                target.close()
     with tmp.open("rb+") as handle:
         os.fsync(handle.fileno())
 

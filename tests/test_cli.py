@@ -168,3 +168,15 @@ def test_score_limit_takes_the_first_rows(tiny_model, tmp_path):
     result = invoke("score", source, "--out", out, "--model", tiny_model, "--limit", "4", "--no-progress")
     assert result.exit_code == 0, result.output
     assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["r0", "r1", "r2", "r3"]
+
+
+def test_score_reads_stdin_and_writes_stdout(tiny_model):
+    lines = "".join(json.dumps(r) + "\n" for r in statement_rows(3))
+    result = runner.invoke(
+        app, ["score", "-", "--out", "-", "--format", "jsonl", "--model", str(tiny_model), "--no-progress"], input=lines
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in rows] == ["r0", "r1", "r2"] and all(r["stance"] for r in rows)
+    refused = runner.invoke(app, ["score", "-", "--out", "x.jsonl", "--resume", "--model", str(tiny_model)])
+    assert refused.exit_code == 2 and "without --resume" in refused.output

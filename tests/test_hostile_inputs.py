@@ -138,10 +138,10 @@ def _fail_writes(monkeypatch, target: str, after: int) -> None:
     real = getattr(writers, target)
     calls = {"n": 0}
 
-    def full_disk(rows_or_parts, tmp, *args):
+    def full_disk(rows_or_parts, tmp, *args, **options):
         calls["n"] += 1
         if calls["n"] < after:
-            return real(rows_or_parts, tmp, *args)
+            return real(rows_or_parts, tmp, *args, **options)
         tmp.write_bytes(b"half a fi")
         raise OSError(errno.ENOSPC, "No space left on device")
 

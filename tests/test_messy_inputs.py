@@ -146,3 +146,18 @@ def test_texts_longer_than_the_model_reads_are_flagged(classifier, tmp_path):
     out = tmp_path / "out.jsonl"
     summary = ScoreJob(classifier, ScoreConfig(input=source, output=out, progress=False)).run()
     assert [r["truncated"] for r in read_rows(out)] == [False, True] and summary.truncated == 1
+
+
+def test_gzip_input_and_output_and_zst_refused(classifier, tmp_path):
+    import gzip
+
+    source = tmp_path / "in.csv.gz"
+    with gzip.open(source, "wt", encoding="utf-8") as handle:
+        handle.write('id,text\n1,"We reject it."\n2,We accept.\n')
+    out = tmp_path / "out.jsonl.gz"
+    summary = ScoreJob(classifier, ScoreConfig(input=source, output=out, progress=False)).run()
+    rows = [json.loads(line) for line in gzip.open(out, "rt").read().splitlines()]
+    assert summary.rows == 2 and [r["id"] for r in rows] == ["1", "2"]
+    assert [r.columns["id"] for r in read_records(out, text_column=None)] == ["1", "2"]
+    with pytest.raises(InputError, match="zstandard is not supported"):
+        read_records(tmp_path / "in.jsonl.zst")
