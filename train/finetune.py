@@ -78,15 +78,19 @@ def _dataset(tokenizer, texts: list[str], labels: list[int], max_length: int, te
     return Dataset.from_dict(columns)
 
 
-def _training_rows(config: TrainConfig, train_rows: list[Example], heldout: list[Example]):
-    """Texts, label ids and (when distilling) teacher logits of the rows the model is fitted on."""
+def _training_rows(
+    config: TrainConfig, train_rows: list[Example], heldout: list[Example], evaluated: list[Example] = ()
+):
+    """Texts, label ids and (when distilling) teacher logits of the rows the model is fitted on. A transfer
+    row whose text is now an evaluated row (dev, test: pool units labelled after the logits were made)
+    is left out, so no test text is ever fitted on."""
     texts, labels = [e.text for e in train_rows], [LABEL2ID[e.label] for e in train_rows]
     if config.teacher_logits is None:
         return texts, labels, None
     teacher = read_teacher_logits(config.teacher_logits, {text_key(e.text) for e in heldout})
     by_text = {text_key(r.text): r.logits.tolist() for r in teacher}
     logits = [by_text.get(text_key(t), NO_TEACHER) for t in texts]
-    known = {text_key(t) for t in texts}
+    known = {text_key(t) for t in texts} | {text_key(e.text) for e in evaluated}
     transfer = [r for r in teacher if r.label is None and text_key(r.text) not in known]
     # written paraphrases and perturbations first (the rows that teach the hard cases), then the pool, in a
     # stable content-free order, so that ``transfer_size`` cuts the pool first
@@ -154,7 +158,9 @@ def train(config: TrainConfig) -> dict:
         for name, rows in splits.items()
         if rows
     }
-    texts, labels, teacher = _training_rows(config, splits["train"], splits["heldout_dev"] + splits["heldout_test"])
+    texts, labels, teacher = _training_rows(
+        config, splits["train"], splits["heldout_dev"] + splits["heldout_test"], splits["dev"] + splits["test"]
+    )
     datasets["train"] = _dataset(tokenizer, texts, labels, config.max_length, teacher)
 
     with tempfile.TemporaryDirectory(prefix="diplostance-train-") as work:
