@@ -43,12 +43,21 @@ def _encoder(config: dict) -> str:
 
 def _split_section(name: str, m: dict) -> list[str]:
     none_accuracy = "n/a" if m["none_accuracy"] is None else f"{m['none_accuracy']:.3f}"
+    issue = m.get("issue_accuracy")
     return [
         f"### {SPLIT_NAMES[name]}",
         f"- n = {m['n']}, accuracy = {m['accuracy']:.3f},",
         f"  macro-F1 over the three stances = {m['macro_f1']:.3f}, recall on `none` = {none_accuracy}",
         f"- Expected calibration error (10 bins): {m['ece_before_calibration']:.3f} before,",
         f"  {m['ece']:.3f} after temperature scaling",
+        *(
+            [
+                f"- Issue accuracy (issue classifier, stance rows with an annotated issue): {issue['accuracy']:.3f}"
+                f" (n = {issue['n']})"
+            ]
+            if issue
+            else []
+        ),
         "",
         _metrics_table(m),
         "",
@@ -81,7 +90,8 @@ def render_model_card(info: CardInfo) -> str:
         f" learning rate {config['learning_rate']}; the epoch kept is the best on `{selected_on}`.",
         f"- Temperature scaling fitted on `{selected_on}`: T = {metrics['temperature']:.3f} (`calibration.json`).",
         "- Files: `model.safetensors` (weights), `model.onnx` (int8, ONNX Runtime), `manifest.json` (SHA-256 of",
-        "  every file, checked at load), `training_config.json`, `metrics.json`.",
+        "  every file, checked at load), `training_config.json`, `metrics.json`, and `issues.npz`/`issues.json`:",
+        "  the issue classifier (TF-IDF + logistic regression over the taxonomy of the codebook, plain arrays).",
     ]
     if distilled:
         lines += [
