@@ -37,7 +37,7 @@ REPORTING_VERB = re.compile(
     r"(?:said|says|say|announced|announces|told|stated|states|warned|warns|rejected|rejects|refused|refuses|"
     r"agreed|agrees|declined|declines|accepted|accepts|insisted|insists|demanded|demands|offered|offers|"
     r"signed|signs|suspended|suspends|welcomed|welcomes|vowed|pledged|urged|called|ruled|denied|denies|"
-    r"opposed|opposes|expelled|imposed|threatened|confirmed|noted|added|wants|will|would|is|has)\b",
+    r"opposed|opposes|expelled|imposed|threatened|confirmed|noted|added|wants|cannot|will not|would not)\b",
     re.IGNORECASE,
 )
 """After a mention: up to five words ("'s foreign ministry spokesperson Mao Ning") and a verb of saying or of
