@@ -129,7 +129,7 @@ def _read_tsv(name: str) -> list[dict[str, str]]:
 
 def speaker_code(speaker: str | None, gazetteer: Gazetteer, year: int | None = None) -> str | None:
     """The government of a speaker field: an explicit "(KEN)", else the first name in it."""
-    if not speaker:
+    if not isinstance(speaker, str) or not speaker:  # None, or a frame's NaN
         return None
     explicit = SPEAKER_CODE.search(speaker)
     if explicit:

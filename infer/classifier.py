@@ -241,7 +241,9 @@ class StanceClassifier:
         texts = [None if _missing(t) else t for t in frame[text_column].tolist()]  # NaN, pd.NA: missing
         problems = [text_error(text, text_column) for text in texts]
         valid = [i for i, problem in enumerate(problems) if problem is None]
-        speakers = frame[speaker_column].tolist() if speaker_column else [None] * len(texts)
+        speakers = (
+            [None if _missing(v) else v for v in frame[speaker_column]] if speaker_column else [None] * len(texts)
+        )
         described = self.score_rows([texts[i] for i in valid], [speakers[i] for i in valid], min_confidence)
         rows = dict(zip(valid, described))
         unscored = dict.fromkeys(described[0] if described else OUTPUT_COLUMNS)

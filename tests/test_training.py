@@ -13,8 +13,8 @@ from diplostance.train.finetune import default_base_model
 
 def test_bad_label_names_file_line_and_value(tmp_path):
     path = tmp_path / "rows.jsonl"
-    path.write_text('{"text": "We agree.", "label": "cooperative"}\n{"text": "No.", "label": "Refusing"}\n')
-    with pytest.raises(DataError, match=r"rows\.jsonl:2: invalid label 'Refusing'; expected one of"):
+    path.write_text('{"text": "We agree.", "label": "Cooperative"}\n{"text": "No.", "label": "Hostile"}\n')
+    with pytest.raises(DataError, match=r"rows\.jsonl:2: invalid label 'hostile'; expected one of"):
         load_examples([path])
 
 
