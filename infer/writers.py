@@ -62,6 +62,9 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+LINE_BREAK_ESCAPES = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+"""Characters that str.splitlines (and some JSONL readers) take for line ends: escaped, so one row stays one
+line for every reader (JSON allows them raw inside strings; the escapes mean the same)."""
 NAME_MAX = 255
 """Bytes in one file name on Linux and macOS file systems."""
 
@@ -106,7 +109,8 @@ def _write_part(rows: Sequence[dict], tmp: Path, fmt: str, columns: Sequence[str
         buffer = io.StringIO()
         if fmt == "jsonl":
             for row in rows:
-                buffer.write(json.dumps({k: _json_value(v) for k, v in row.items()}, ensure_ascii=False) + "\n")
+                line = json.dumps({k: _json_value(v) for k, v in row.items()}, ensure_ascii=False)
+                buffer.write(line.translate(LINE_BREAK_ESCAPES) + "\n")
         else:
             writer = csv.writer(buffer, lineterminator="\n")
             if header:
