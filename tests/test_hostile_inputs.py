@@ -44,6 +44,17 @@ def crash_on_window(monkeypatch, n: int) -> None:
     monkeypatch.setattr(ScoreJob, "_score_window", crashing)
 
 
+def killed_run(classifier, monkeypatch, tmp_path, rows: int, window: int, killed_at: int):
+    """A job over ``rows`` statements killed while scoring window ``killed_at``: (input, output)."""
+    source = write_rows(statement_rows(rows), tmp_path / "in.jsonl")
+    out = tmp_path / "out.jsonl"
+    crash_on_window(monkeypatch, killed_at)
+    with pytest.raises(RuntimeError, match="killed"):
+        run(classifier, source, out, window=window)
+    monkeypatch.undo()
+    return source, out
+
+
 def test_lone_surrogates_become_error_rows_not_a_lost_job(classifier, tmp_path):
     source = tmp_path / "in.jsonl"
     source.write_text(
@@ -71,12 +82,7 @@ def test_output_column_in_a_later_window_is_refused_like_in_the_first(classifier
 
 
 def test_a_damaged_part_file_is_refused_on_resume(classifier, tmp_path, monkeypatch):
-    source = write_rows(statement_rows(20), tmp_path / "in.jsonl")
-    out = tmp_path / "out.jsonl"
-    crash_on_window(monkeypatch, 3)
-    with pytest.raises(RuntimeError, match="killed"):
-        run(classifier, source, out, window=4)
-    monkeypatch.undo()
+    source, out = killed_run(classifier, monkeypatch, tmp_path, 20, window=4, killed_at=3)
     part = work_dir_for(out) / "part-000000.jsonl"
     part.write_bytes(part.read_bytes()[:-10])  # truncated on disk
     with pytest.raises(ResumeError, match="damaged"):
@@ -84,13 +90,9 @@ def test_a_damaged_part_file_is_refused_on_resume(classifier, tmp_path, monkeypa
 
 
 def test_resume_continues_when_the_parts_are_whole(classifier, tmp_path, monkeypatch):
-    source = write_rows(statement_rows(20), tmp_path / "in.jsonl")
-    out, reference = tmp_path / "out.jsonl", tmp_path / "reference.jsonl"
+    source, out = killed_run(classifier, monkeypatch, tmp_path, 20, window=4, killed_at=3)
+    reference = tmp_path / "reference.jsonl"
     run(classifier, source, reference, window=4)
-    crash_on_window(monkeypatch, 3)
-    with pytest.raises(RuntimeError):
-        run(classifier, source, out, window=4)
-    monkeypatch.undo()
     run(classifier, source, out, window=4, resume=True)
     assert out.read_bytes() == reference.read_bytes()
 
@@ -108,23 +110,14 @@ def test_a_second_run_on_the_same_output_stops_and_names_the_first(classifier, t
 
 
 def test_checkpoint_records_size_and_hash_of_every_part(classifier, tmp_path, monkeypatch):
-    source = write_rows(statement_rows(12), tmp_path / "in.jsonl")
-    out = tmp_path / "out.jsonl"
-    crash_on_window(monkeypatch, 3)
-    with pytest.raises(RuntimeError):
-        run(classifier, source, out, window=4)
+    _, out = killed_run(classifier, monkeypatch, tmp_path, 12, window=4, killed_at=3)
     parts = json.loads((work_dir_for(out) / "checkpoint.json").read_text())["parts"]
     assert [p["name"] for p in parts] == ["part-000000.jsonl", "part-000001.jsonl"]
     assert all(p["size"] > 0 and len(p["sha256"]) == 64 for p in parts)
 
 
 def test_resume_refuses_an_input_changed_in_the_middle(classifier, tmp_path, monkeypatch):
-    source = write_rows(statement_rows(40), tmp_path / "in.jsonl")
-    out = tmp_path / "out.jsonl"
-    crash_on_window(monkeypatch, 3)
-    with pytest.raises(RuntimeError):
-        run(classifier, source, out, window=4)
-    monkeypatch.undo()
+    source, out = killed_run(classifier, monkeypatch, tmp_path, 40, window=4, killed_at=3)
     data = bytearray(source.read_bytes())
     middle = data.index(b'"text": "', len(data) // 2) + 9
     data[middle : middle + 2] = b"XY"  # same size, same ends, new bytes in the middle
@@ -185,12 +178,7 @@ def test_bom_nan_and_not_a_file_inputs(classifier, tmp_path):
 
 
 def test_a_damaged_checkpoint_is_named(classifier, tmp_path, monkeypatch):
-    source = write_rows(statement_rows(12), tmp_path / "in.jsonl")
-    out = tmp_path / "out.jsonl"
-    crash_on_window(monkeypatch, 2)
-    with pytest.raises(RuntimeError):
-        run(classifier, source, out, window=4)
-    monkeypatch.undo()
+    source, out = killed_run(classifier, monkeypatch, tmp_path, 12, window=4, killed_at=2)
     (work_dir_for(out) / "checkpoint.json").write_text('{"identity": ')
     with pytest.raises(ResumeError, match=r"checkpoint.json is damaged"):
         run(classifier, source, out, window=4, resume=True)
