@@ -143,7 +143,35 @@ def output_lock(output: Path) -> Iterator[None]:
 
     The lock file (``.<name>.diplostance-lock``, holding the pid) is removed at the end; a run that
     locked a file another run had just removed sees a different inode at the path and tries again.
+    Missing folders above the output are made (``--out reports/x.jsonl`` on a fresh clone) and removed
+    again when the run leaves them empty, so a run that fails before scoring leaves nothing behind.
     """
+    made = missing_folders(Path(os.path.abspath(output)).parent)
+    try:
+        for folder in reversed(made):
+            folder.mkdir()
+    except OSError as error:
+        raise OutputError(f"{output}: cannot make the folder for the output ({error.strerror})") from None
+    try:
+        with _locked(output):
+            yield
+    finally:
+        for folder in made:
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+
+
+def missing_folders(folder: Path) -> list[Path]:
+    """The folders from ``folder`` upwards that do not exist yet, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+@contextmanager
+def _locked(output: Path) -> Iterator[None]:
     path = sidecar(output, "diplostance-lock")
     while True:
         try:

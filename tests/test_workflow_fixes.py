@@ -132,7 +132,18 @@ def test_failed_score_leaves_no_work_folder(tiny_model, tmp_path, make_input, me
     source, options = make_input(tmp_path)
     for out_ext in FORMATS:
         one_line_error(score(source, tmp_path / f"out{out_ext}", tiny_model, *options), message)
-    assert sorted(os.listdir(tmp_path)) == [source.name]
+        one_line_error(score(source, tmp_path / "new" / "deeper" / f"out{out_ext}", tiny_model, *options), message)
+    assert sorted(os.listdir(tmp_path)) == [source.name]  # nor the folders made for a nested --out
+
+
+def test_missing_folders_above_the_output_are_made(tiny_model, tmp_path):
+    """`--out reports/scored.jsonl` on a fresh clone, where reports/ does not exist yet (CI's make demo)."""
+    source = write_rows(statement_rows(3), tmp_path / "in.jsonl")
+    out = tmp_path / "reports" / "2026" / "scored.jsonl"
+    result = score(source, out, tiny_model)
+    assert result.exit_code == 0, result.output
+    assert len(out.read_text().splitlines()) == 3
+    assert sorted(os.listdir(out.parent)) == ["scored.jsonl"]
 
 
 def test_a_later_run_is_not_confused_by_a_failed_one(tiny_model, tmp_path):
