@@ -95,6 +95,13 @@ def train(
         Path | None, typer.Option("--teacher-logits", help="Distil from a teacher-logits folder (data/distill).")
     ] = None,
     transfer_size: Annotated[int, typer.Option("--transfer-size", help="Unlabelled teacher rows used (-1: all).")] = -1,
+    prior_shift: Annotated[
+        bool,
+        typer.Option(
+            "--prior-shift/--no-prior-shift",
+            help="Fit per-class logit offsets with the temperature on the selection split (held-out dev).",
+        ),
+    ] = True,
 ) -> None:
     """Fine-tune the classifier, calibrate it, evaluate on the test splits and write the model folder."""
     from diplostance.train.data import DataError
@@ -111,6 +118,7 @@ def train(
         bf16=bf16,
         teacher_logits=teacher_logits,
         transfer_size=transfer_size,
+        prior_shift=prior_shift,
     )
     if data:
         config.data = list(data)

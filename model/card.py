@@ -36,6 +36,13 @@ SPLIT_NAMES = {
 }
 
 
+def _shift(metrics: dict) -> str:
+    shift = metrics.get("prior_shift") or {}
+    if not any(shift.values()):
+        return "none"
+    return ", ".join(f"{label} {value:+.3f}" for label, value in shift.items())
+
+
 def _encoder(config: dict) -> str:
     base = str(config.get("base_model") or "all-MiniLM-L6-v2")
     return next((text for name, text in ENCODERS.items() if name in base), base)
@@ -89,6 +96,7 @@ def render_model_card(info: CardInfo) -> str:
         f"- Trained {'with bf16 autocast' if config.get('bf16') else 'in fp32'}, at most {config['epochs']} epochs,"
         f" learning rate {config['learning_rate']}; the epoch kept is the best on `{selected_on}`.",
         f"- Temperature scaling fitted on `{selected_on}`: T = {metrics['temperature']:.3f} (`calibration.json`).",
+        f"- Prior shift fitted with it on `{selected_on}` and added to the output bias: {_shift(metrics)}.",
         "- Files: `model.safetensors` (weights), `model.onnx` (int8, ONNX Runtime), `manifest.json` (SHA-256 of",
         "  every file, checked at load), `training_config.json`, `metrics.json`, and `issues.npz`/`issues.json`:",
         "  the issue classifier (TF-IDF + logistic regression over the taxonomy of the codebook, plain arrays).",

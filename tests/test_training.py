@@ -78,3 +78,28 @@ def test_real_encoder_fine_tunes_and_loss_falls():
         optimizer.zero_grad()
         losses.append(loss.item())
     assert losses[-1] < losses[0] * 0.5, losses
+
+
+def test_prior_shift_recovers_a_label_prior_change_and_lands_in_the_output_bias(tmp_path):
+    """Logits from a model whose `none` prior is too low by 1.0: the fitted shift raises `none` by about
+    that much, and adding it to the head's bias shifts the model's own logits by exactly the shift."""
+    import numpy as np
+    from conftest import write_tiny_base
+    from diplostance.train.calibrate import fit_temperature_and_shift
+    from diplostance.train.finetune import add_output_bias
+
+    rng = np.random.default_rng(0)
+    gold = rng.integers(0, 4, 4000)
+    clean = rng.normal(size=(4000, 4)) + 2.0 * np.eye(4)[gold]
+    biased = clean - np.array([0, 0, 0, 1.0])  # `none` (last label) under-predicted
+    temperature, shift = fit_temperature_and_shift(biased, gold)
+    assert abs(temperature - 0.5) < 0.08  # Gaussian classes 2 apart: the true posterior is softmax(2 x)
+    assert shift[3] - shift[:3].mean() == pytest.approx(1.0, abs=0.15)
+    assert (biased + shift).argmax(1).tolist().count(3) > biased.argmax(1).tolist().count(3)
+
+    model, tokenizer = build_classifier(write_tiny_base(tmp_path / "base"))
+    batch = tokenizer(["We will not send troops."], return_tensors="pt")
+    before = model.eval()(**batch).logits.detach().numpy()
+    add_output_bias(model, shift)
+    after = model(**batch).logits.detach().numpy()
+    assert np.allclose(after - before, shift, atol=1e-5)

@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 from datasets import Dataset
 from diplostance.model.calibration import softmax, write_temperature
 from diplostance.model.card import CardInfo, write_model_card
@@ -29,7 +30,7 @@ from diplostance.model.paths import default_model_dir
 from diplostance.model.tokenization import PAD_MULTIPLE, encode
 from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 
-from .calibrate import fit_temperature
+from .calibrate import fit_temperature, fit_temperature_and_shift
 from .data import CORPUS_FILE, Example, by_split, load_examples
 from .distill import distillation_loss, read_teacher_logits, text_key
 
@@ -62,6 +63,7 @@ class TrainConfig:
     max_steps: int = -1
     bf16: bool = True
     export_onnx: bool = True
+    prior_shift: bool = True  # per-class logit offsets fitted with T on the selection split (calibrate.py)
     teacher_logits: Path | None = None
     distill_temperature: float = 2.0
     distill_alpha: float = 0.7
@@ -205,14 +207,21 @@ def train(config: TrainConfig) -> dict:
         )
         trainer.train()
         calibration = trainer.predict(datasets[select_on])
-        temperature = fit_temperature(calibration.predictions, calibration.label_ids)
-        metrics = {"temperature": temperature, "selected_on": select_on}
+        if config.prior_shift:
+            temperature, shift = fit_temperature_and_shift(calibration.predictions, calibration.label_ids)
+        else:
+            temperature, shift = fit_temperature(calibration.predictions, calibration.label_ids), np.zeros(len(LABELS))
+        metrics = {"temperature": temperature, "prior_shift": dict(zip(LABELS, shift.round(4).tolist()))}
+        metrics["selected_on"] = select_on
         for name in ("dev", "test", "heldout_dev", "heldout_test"):
             if name in datasets:
                 result = trainer.predict(datasets[name])
                 gold = [LABELS[i] for i in result.label_ids]
-                metrics[name] = probability_metrics(gold, softmax(result.predictions, temperature))
+                metrics[name] = probability_metrics(gold, softmax(result.predictions + shift, temperature))
                 metrics[name]["ece_before_calibration"] = probability_metrics(gold, softmax(result.predictions))["ece"]
+                unshifted = probability_metrics(gold, softmax(result.predictions, temperature))
+                metrics[name]["before_prior_shift"] = {k: unshifted[k] for k in ("macro_f1", "none_accuracy", "ece")}
+        add_output_bias(trainer.model, shift)
         metrics["counts"] = {name: len(rows) for name, rows in splits.items()} | {"fitted_rows": len(texts)}
         issues = fit_issue_classifier(splits["train"])
         for name in ("test", "heldout_dev", "heldout_test"):
@@ -220,6 +229,16 @@ def train(config: TrainConfig) -> dict:
                 metrics[name]["issue_accuracy"] = issue_accuracy(issues, splits[name])
         _write_model_folder(trainer.model, tokenizer, config, temperature, metrics, issues)
     return metrics
+
+
+def add_output_bias(model, shift: np.ndarray) -> None:
+    """Add ``shift`` to the bias of the classification layer (the last Linear with one output per
+    label), so every way of running the saved model gives the shifted logits."""
+    import torch
+
+    heads = [m for m in model.modules() if isinstance(m, torch.nn.Linear) and m.out_features == len(LABELS)]
+    with torch.no_grad():
+        heads[-1].bias += torch.as_tensor(shift, dtype=heads[-1].bias.dtype, device=heads[-1].bias.device)
 
 
 def fit_issue_classifier(rows: list[Example]) -> IssueClassifier | None:
