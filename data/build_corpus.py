@@ -283,6 +283,25 @@ def plover_rows(shared: Path) -> list[dict]:
     return rows
 
 
+def relabelled(rows: list[dict]) -> list[dict]:
+    """The rows after the decisions of the label-error review (``annotation/relabels/<pass>.jsonl``:
+    ``keep``, ``drop`` or a new label, decided by a third reader on rows cleanlab flagged)."""
+    decisions = {}
+    for path in sorted((HERE / "annotation" / "relabels").glob("*.jsonl")):
+        if not path.stem.endswith("-flagged"):
+            for decision in read_jsonl(path):
+                if decision["label"] not in {"keep", "drop", "cooperative", "conditional", "refusing", "none"}:
+                    raise ValueError(f"{path}: {decision['id']}: invalid decision {decision['label']!r}")
+                decisions[decision["id"]] = decision["label"]
+    kept = []
+    for row in rows:
+        decision = decisions.get(row["id"], "keep")
+        if decision == "drop":
+            continue
+        kept.append(row if decision == "keep" else row | {"label": decision})
+    return kept
+
+
 def write(rows: list[dict], path: Path) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for row in rows:
@@ -293,7 +312,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared")
     args = parser.parse_args()
-    rows = v1_real_rows(args.shared) + v1_authored_rows() + annotated_rows(args.shared)
+    rows = relabelled(v1_real_rows(args.shared) + v1_authored_rows() + annotated_rows(args.shared))
     assign_splits(rows)
     write(rows, HERE / "corpus.jsonl")
     write(plover_rows(args.shared), HERE / "plover_test.jsonl")
