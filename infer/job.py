@@ -497,7 +497,7 @@ class ScoreJob:
         text_column = "passage" if config.documents else config.text_column
         parts = [self.work / p["name"] for p in state["parts"]]
         with self._disk("every row is scored and checkpointed"):
-            join_parts(parts, config.output, self.out_format, state["columns"], text_column)
+            join_parts(parts, config.output, self.out_format, state["columns"], text_column, self.in_format == "csv")
         self.checkpoint_path.unlink()  # first, so a kill during clean-up never leaves a checkpoint without parts
         shutil.rmtree(self.work)
         if config.documents and config.summary is not None:

@@ -143,13 +143,71 @@ def parquet_schema(columns: Sequence[str]):
     return pa.schema([(c, types.get(c, pa.string())) for c in columns])
 
 
+# A CSV cell is a number only in the plain spellings a spreadsheet writes: no leading zeros ("007" is a
+# code, not 7), no sign "+", no thousands separators, no "nan"/"inf" (both could be words).
+INTEGER_CELL = r"^-?(0|[1-9][0-9]{0,17})$"
+DECIMAL_CELL = r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]{1,3})?$"
+
+
+def csv_column_types(parts: Sequence[Path], columns: Sequence[str]) -> dict:
+    """The input columns of a CSV-fed Parquet output whose every non-empty cell, in every part, is an
+    integer (-> int64) or a decimal number (-> float64); empty cells become nulls. Decided over the
+    whole output, so a window never types a column that a later row contradicts."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    candidates = [c for c in columns if c not in parquet_schema([]).names and _is_input_column(c)]
+    kinds = {c: {"int": True, "float": True, "any": False} for c in candidates}
+    for part in parts:
+        table = pq.read_table(part, columns=candidates)
+        for column in candidates:
+            values = pc.drop_null(table[column])
+            values = values.filter(pc.not_equal(values, ""))
+            if len(values) == 0:
+                continue
+            kinds[column]["any"] = True
+            for kind, pattern in (("int", INTEGER_CELL), ("float", DECIMAL_CELL)):
+                if kinds[column][kind]:
+                    kinds[column][kind] = pc.all(pc.match_substring_regex(values, pattern)).as_py()
+    return {
+        column: pa.int64() if kind["int"] else pa.float64()
+        for column, kind in kinds.items()
+        if kind["any"] and (kind["int"] or kind["float"])
+    }
+
+
+def _is_input_column(column: str) -> bool:
+    special = (ABSTAINED_COLUMN, TOP_STANCE_COLUMN)
+    return column not in OUTPUT_COLUMNS and column not in PASSAGE_COLUMNS and column not in special
+
+
+def _typed(table, types: dict):
+    """``table`` with the numeric CSV columns cast (empty cells to null first)."""
+    import pyarrow.compute as pc
+
+    for column, kind in types.items():
+        index = table.schema.get_field_index(column)
+        cells = table[column]
+        cells = pc.if_else(pc.equal(cells, ""), None, cells)
+        table = table.set_column(index, column, pc.cast(cells, kind))
+    return table
+
+
 def join_parts(
-    parts: Sequence[Path], out: Path, fmt: str, columns: Sequence[str], text_column: str | None = None
+    parts: Sequence[Path],
+    out: Path,
+    fmt: str,
+    columns: Sequence[str],
+    text_column: str | None = None,
+    csv_input: bool = False,
 ) -> None:
     """Concatenate parts into ``out`` atomically: a temporary file in the same folder, fsync, rename.
-    A Parquet output records ``text_column`` in its metadata (CSV and JSONL have nowhere to keep it)."""
+    A Parquet output records ``text_column`` in its metadata (CSV and JSONL have nowhere to keep it) and,
+    for CSV input, keeps the numeric columns numeric (``csv_column_types``). JSONL input keeps its values as
+    JSON text: a JSON number and a JSON string of digits can no longer be told apart in the parts."""
     with removed_on_failure(sidecar(out, "tmp")) as tmp:
-        _join_parts(parts, tmp, fmt, columns, text_column, compress=out.suffix.lower() == ".gz")
+        _join_parts(parts, tmp, fmt, columns, text_column, out.suffix.lower() == ".gz", csv_input)
         tmp.replace(out)
     directory = os.open(out.parent, os.O_RDONLY)
     try:
@@ -159,17 +217,26 @@ def join_parts(
 
 
 def _join_parts(
-    parts: Sequence[Path], tmp: Path, fmt: str, columns: Sequence[str], text_column: str | None, compress: bool = False
+    parts: Sequence[Path],
+    tmp: Path,
+    fmt: str,
+    columns: Sequence[str],
+    text_column: str | None,
+    compress: bool = False,
+    csv_input: bool = False,
 ) -> None:
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
+        types = csv_column_types(parts, columns) if csv_input else {}
         schema = parquet_schema(columns)
+        for column, kind in types.items():
+            schema = schema.set(schema.get_field_index(column), schema.field(column).with_type(kind))
         if text_column is not None:
             schema = schema.with_metadata({TEXT_COLUMN_KEY: text_column.encode()})
         with pq.ParquetWriter(tmp, schema) as writer:
             for part in parts:
-                writer.write_table(pq.read_table(part))
+                writer.write_table(_typed(pq.read_table(part), types).replace_schema_metadata(schema.metadata))
     else:
         with tmp.open("wb") as raw:
             # mtime=0: the same rows give the same bytes (resume and rerun compare equal)

@@ -208,3 +208,35 @@ def test_spark_output_folder_may_exist_but_not_be_the_input(tmp_path):
     (tmp_path / "alias.parquet").symlink_to(source)
     with pytest.raises(OutputError, match="would overwrite the input"):
         check_output(source, tmp_path / "alias.parquet", folder=True)
+
+
+# -- CSV types kept in Parquet ------------------------------------------------------------
+
+
+def test_csv_numbers_stay_numbers_in_parquet_and_codes_stay_text(tiny_model, tmp_path):
+    """Types are decided over the whole file (--window 2 puts the contradicting row in a later part)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    texts = [r["text"] for r in statement_rows(5)]
+    lines = ["id,text,year,share,code,mixed,blank"]
+    cells = [("1", "2019", "0.5", "007", "12", ""), ("2", "2020", "-1.25e3", "042", "13", "3")]
+    cells += [("3", "2021", "7", "100", "14", ""), ("4", "2022", "", "001", "n/a", "4"), ("5", "1999", "3", "9", "1", "")]
+    for text, row in zip(texts, cells):
+        lines.append(",".join([row[0], f'"{text}"', *row[1:]]))
+    source = tmp_path / "in.csv"
+    source.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out.parquet"
+    assert score(source, out, tiny_model, "--window", "2").exit_code == 0
+    table = pq.read_table(out)
+    assert table.schema.field("id").type == pa.int64() and table.schema.field("year").type == pa.int64()
+    assert table.schema.field("share").type == pa.float64()
+    assert table.column("share").to_pylist() == [0.5, -1250.0, 7.0, None, 3.0]
+    assert table.schema.field("blank").type == pa.int64() and table.column("blank").to_pylist()[:2] == [None, 3]
+    assert table.column("code").to_pylist() == ["007", "042", "100", "001", "9"]  # leading zeros: a code
+    assert table.column("mixed").to_pylist() == ["12", "13", "14", "n/a", "1"]  # one word keeps it text
+    assert table.schema.field("confidence").type == pa.float64()
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text("".join(json.dumps({"id": i, "text": t, "code": "007"}) + "\n" for i, t in enumerate(texts)))
+    assert score(jsonl, tmp_path / "j.parquet", tiny_model).exit_code == 0
+    assert pq.read_table(tmp_path / "j.parquet").schema.field("code").type == pa.string()

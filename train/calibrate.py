@@ -29,7 +29,8 @@ def fit_temperature(logits: np.ndarray, gold_ids: np.ndarray) -> float:
 
 def fit_temperature_and_shift(logits: np.ndarray, gold_ids: np.ndarray) -> tuple[float, np.ndarray]:
     """T and the per-class logit offsets (in raw-logit units, centred) that minimise NLL of
-    softmax((logits + shift) / T); T starts from plain temperature scaling."""
+    softmax((logits + shift) / T); T starts from plain temperature scaling. Bounded, so a dev split the
+    model separates perfectly (tiny test corpora) cannot drive T to zero."""
     start_t = fit_temperature(logits, gold_ids)
     rows = np.arange(len(gold_ids))
 
@@ -38,6 +39,7 @@ def fit_temperature_and_shift(logits: np.ndarray, gold_ids: np.ndarray) -> tuple
         return float(-log_softmax((logits + shift) / t, axis=1)[rows, gold_ids].mean())
 
     start = np.concatenate([[np.log(start_t)], np.zeros(logits.shape[1])])
-    result = minimize(nll, start, method="L-BFGS-B")
+    bounds = [(np.log(0.05), np.log(20.0))] + [(-5.0, 5.0)] * logits.shape[1]  # T as fit_temperature allows
+    result = minimize(nll, start, method="L-BFGS-B", bounds=bounds)
     shift = result.x[1:] - result.x[1:].mean()
     return float(np.exp(result.x[0])), shift
