@@ -36,6 +36,9 @@ from .distill import distillation_loss, read_teacher_logits, text_key
 
 TRAINING_CONFIG_NAME = "training_config.json"
 METRICS_NAME = "metrics.json"
+# Four offsets fitted on a handful of dev rows would fit noise (the tiny test corpora); below this the
+# run keeps plain temperature scaling.
+MIN_PRIOR_SHIFT_ROWS = 200
 
 
 def default_base_model() -> Path:
@@ -207,7 +210,7 @@ def train(config: TrainConfig) -> dict:
         )
         trainer.train()
         calibration = trainer.predict(datasets[select_on])
-        if config.prior_shift:
+        if config.prior_shift and len(calibration.label_ids) >= MIN_PRIOR_SHIFT_ROWS:
             temperature, shift = fit_temperature_and_shift(calibration.predictions, calibration.label_ids)
         else:
             temperature, shift = fit_temperature(calibration.predictions, calibration.label_ids), np.zeros(len(LABELS))
