@@ -122,7 +122,7 @@ def _write_part(rows: Sequence[dict], tmp: Path, fmt: str, columns: Sequence[str
 
 
 def _parquet_value(value: object, column: str) -> object:
-    if column in OUTPUT_COLUMNS or column in PASSAGE_COLUMNS or column in (ABSTAINED_COLUMN, TOP_STANCE_COLUMN):
+    if not _is_input_column(column):
         return value
     if value is None or isinstance(value, str):
         return value
@@ -157,7 +157,7 @@ def csv_column_types(parts: Sequence[Path], columns: Sequence[str]) -> dict:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    candidates = [c for c in columns if c not in parquet_schema([]).names and _is_input_column(c)]
+    candidates = [c for c in columns if _is_input_column(c)]
     kinds = {c: {"int": True, "float": True, "any": False} for c in candidates}
     for part in parts:
         table = pq.read_table(part, columns=candidates)
