@@ -28,6 +28,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from diplostance.model.labels import LABELS
 from diplostance.train.data import split_for_group
 
 HERE = Path(__file__).resolve().parent
@@ -290,7 +291,7 @@ def relabelled(rows: list[dict]) -> list[dict]:
     for path in sorted((HERE / "annotation" / "relabels").glob("*.jsonl")):
         if not path.stem.endswith("-flagged"):
             for decision in read_jsonl(path):
-                if decision["label"] not in {"keep", "drop", "cooperative", "conditional", "refusing", "none"}:
+                if decision["label"] not in {"keep", "drop", *LABELS}:
                     raise ValueError(f"{path}: {decision['id']}: invalid decision {decision['label']!r}")
                 decisions[decision["id"]] = decision["label"]
     kept = []

@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 from build_corpus import embed, read_jsonl
 from cleanlab.filter import find_label_issues
+from diplostance.model.labels import LABELS
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 HERE = Path(__file__).resolve().parent
-LABELS = ("cooperative", "conditional", "refusing", "none")
 UNIT_FIELDS = ("id", "text", "question", "speaker_or_source", "label")
 
 
