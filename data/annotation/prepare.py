@@ -4,7 +4,7 @@
   ids ``<batch>-NNNN`` by the writer's line order, shuffled and without the writer's labels, pair ids or
   edit kinds, so the second reader sees nothing of the first reading.
 - ``adjudication BATCH... --out FILE``: every unit whose readings disagree and that has no decision yet,
-  with its text (and question, speaker) and both readings; the adjudicator's output is split back into
+  with its text (and question, speaker) and every reading; the adjudicator's output is split back into
   ``adjudications/<batch>.jsonl`` with ``split-adjudication FILE``.
 
 Run from the project root: python data/annotation/prepare.py <command> ...
@@ -57,7 +57,7 @@ def adjudication(batches: list[str], out: Path) -> None:
             rows.append(
                 {"id": unit_id, "batch": batch}
                 | {k: unit[k] for k in UNIT_FIELDS if unit.get(k)}
-                | {f"reading_{n}": {k: r.get(k) for k in READING_FIELDS} for n, r in enumerate(readings[:2], 1)}
+                | {f"reading_{n}": {k: r.get(k) for k in READING_FIELDS} for n, r in enumerate(readings, 1)}
             )
     write_jsonl(out, rows)
     print(f"{len(rows)} disagreements -> {out}")
