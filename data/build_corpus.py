@@ -286,7 +286,8 @@ def plover_rows(shared: Path) -> list[dict]:
 
 def relabelled(rows: list[dict]) -> list[dict]:
     """The rows after the decisions of the label-error review (``annotation/relabels/<pass>.jsonl``:
-    ``keep``, ``drop`` or a new label, decided by a third reader on rows cleanlab flagged)."""
+    ``keep``, ``drop`` or a new label on rows cleanlab flagged: two independent reviews, a third reader where
+    they differ; ``annotation/relabel.py``)."""
     decisions = {}
     for path in sorted((HERE / "annotation" / "relabels").glob("*.jsonl")):
         if not path.stem.endswith("-flagged"):
