@@ -137,7 +137,14 @@ def train(
 
 @app.command()
 def score(
-    input: Annotated[Path, typer.Argument(help="Input .jsonl, .csv or .parquet (.gz too); '-' for stdin.")],
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="INPUT...",
+            help="Input .jsonl, .csv or .parquet (.gz too); '-' for stdin. Several files or a quoted glob "
+            "('data/*.csv') go into one output with a source_file column.",
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", help="Output .jsonl, .csv or .parquet (.gz too); '-' for stdout.")],
     model: ModelOption = None,
     text_column: Annotated[str, typer.Option("--text-column", help="Column holding the statement.")] = "text",
@@ -177,14 +184,19 @@ def score(
     from .records import InputError, file_format, not_a_file
 
     try:  # the cheap checks, before torch and the model load (seconds); Spark checks its own paths
+        input = expand_inputs(inputs)
+        paths = input if isinstance(input, list) else [input]
+        if len(paths) > 1 and (engine == "spark" or "-" in map(str, paths)):
+            raise InputError("several inputs work with the local engine and without '-'")
         if stream_format not in ("jsonl", "csv"):
             raise InputError(f"--format must be jsonl or csv, got {stream_format!r}")
         if "-" in (str(input), str(out)) and (engine == "spark" or (resume and str(input) == "-")):
             raise InputError("'-' (stdin/stdout) works with the local engine and without --resume")
         if engine != "spark":
-            if str(input) != "-" and not input.is_file():
-                raise InputError(f"{input}: {not_a_file(input)}")
-            for path in (input, out):
+            for path in paths:
+                if str(path) != "-" and not path.is_file():
+                    raise InputError(f"{path}: {not_a_file(path)}")
+            for path in [*paths, out]:
                 if str(path) != "-":
                     file_format(path)
         if summary is not None:
@@ -253,8 +265,29 @@ def score(
     )
 
 
+def expand_inputs(arguments: list[Path]) -> Path | list[Path]:
+    """The input of ``score``: one path as given, or the list of files when several paths or a glob pattern
+    were given (a pattern the shell did not expand, such as a quoted one, is expanded here, sorted)."""
+    import glob
+
+    from .records import InputError
+
+    if len(arguments) == 1 and not glob.has_magic(str(arguments[0])):
+        return arguments[0]
+    paths: list[Path] = []
+    for argument in arguments:
+        if glob.has_magic(str(argument)) and not argument.exists():
+            matched = sorted(glob.glob(str(argument), recursive=True))
+            if not matched:
+                raise InputError(f"{argument}: the pattern matches no file")
+            paths.extend(Path(m) for m in matched)
+        else:
+            paths.append(argument)
+    return paths
+
+
 @contextmanager
-def _standard_streams(input: Path, out: Path, fmt: str) -> Iterator[tuple[Path, Path]]:
+def _standard_streams(input: Path | list[Path], out: Path, fmt: str) -> Iterator[tuple[Path | list[Path], Path]]:
     """``-`` as input or output. A job reads its input twice (to hash it, to score it) and writes its output
     only when complete, so stdin is first saved to a temporary file and the output is copied to stdout at
     the end."""

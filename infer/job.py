@@ -47,6 +47,8 @@ from .writers import (
 )
 
 ON_ERROR = ("record", "fail")
+SOURCE_COLUMN = "source_file"
+"""With several inputs: the column naming the file each output row comes from (the path as given)."""
 
 
 class RowError(RuntimeError):
@@ -90,7 +92,9 @@ def check_output(input: str | Path, output: str | Path, *, folder: bool = False)
 class ScoreConfig:
     """What `diplostance score` does. Defaults are the documented behaviour."""
 
-    input: Path
+    input: Path | list[Path]
+    """One file; or a list of files (of one format) scored into one output, in order, each row with a
+    ``source_file`` column naming its file."""
     output: Path
     text_column: str = "text"
     id_column: str | None = "id"
@@ -233,7 +237,7 @@ def write_document_summary(scored: Path, out: Path, id_column: str | None) -> No
 
     def summarised(number: int, rows: list[dict]) -> dict:
         first = rows[0]
-        head = {"document": number} | ({id_column: first.get(id_column)} if id_column else {})
+        head = {"document": number} | {c: first.get(c) for c in (SOURCE_COLUMN, id_column) if c and c in first}
         if first.get("error"):
             return head | {"error": first["error"]}
         passages = [
@@ -257,6 +261,12 @@ def write_document_summary(scored: Path, out: Path, id_column: str | None) -> No
     write_part(documents, out, file_format(out), columns, header=True)
 
 
+def _counting_blanks(records: Iterator[Record], own: ReadStats, stats: ReadStats) -> Iterator[Record]:
+    """The records of one input; its blank-line count lands in ``stats`` once it is read to the end."""
+    yield from records
+    stats.blank_lines += own.blank_lines
+
+
 def _windows(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
     window: list[Record] = []
     for record in records:
@@ -274,11 +284,22 @@ class ScoreJob:
             raise ValueError(f"on_error must be one of {', '.join(ON_ERROR)}, got {config.on_error!r}")
         self.classifier = classifier
         self.config = config
-        self.in_format = file_format(config.input)
-        if not config.input.is_file():
-            raise InputError(f"{config.input}: {not_a_file(config.input)}")
+        self.several = isinstance(config.input, (list, tuple))
+        self.inputs = [Path(p) for p in config.input] if self.several else [Path(config.input)]
+        if not self.inputs:
+            raise InputError("no input file to score")
+        formats = sorted({file_format(path) for path in self.inputs})
+        if len(formats) > 1:
+            raise InputError(f"the inputs mix formats ({', '.join(formats)}); score one format per run")
+        self.in_format = formats[0]
+        for path in self.inputs:
+            if not path.is_file():
+                raise InputError(f"{path}: {not_a_file(path)}")
+            check_output(path, config.output)
+        named_twice = [p for p in self.inputs if [q.resolve() for q in self.inputs].count(p.resolve()) > 1]
+        if named_twice:
+            raise InputError(f"{named_twice[0]}: named twice among the inputs; every file is scored once")
         self.out_format = file_format(config.output)
-        check_output(config.input, config.output)
         self.work = work_dir_for(config.output)
         self.checkpoint_path = self.work / "checkpoint.json"
         self.summary = ScoreSummary()
@@ -286,8 +307,8 @@ class ScoreJob:
     # -- checkpoint -------------------------------------------------------------------
     def _identity(self) -> dict:
         return {
-            "input": str(self.config.input.resolve()),
-            "input_fingerprint": input_fingerprint(self.config.input),
+            "input": self._per_input(lambda path: str(path.resolve())),
+            "input_fingerprint": self._per_input(input_fingerprint),
             "model": self.classifier.fingerprint,
             "backend": self.classifier.backend.name,
             "text_column": self.config.text_column,
@@ -330,6 +351,11 @@ class ScoreJob:
         self._save_checkpoint(state)
         return state
 
+    def _per_input(self, measure):
+        """``measure`` of the input, or the list of it over several inputs (the checkpoint's identity)."""
+        values = [measure(path) for path in self.inputs]
+        return values if self.several else values[0]
+
     def _save_checkpoint(self, state: dict) -> None:
         with self._disk(f"{state['rows_done']} rows were checkpointed before"):
             with removed_on_failure(self.checkpoint_path.with_suffix(".tmp")) as tmp:
@@ -351,7 +377,13 @@ class ScoreJob:
         appears (a JSONL key can turn up in any window, so every window is checked, not only the first)."""
         clash = [c for c in names if c in OUTPUT_COLUMNS or c in (ABSTAINED_COLUMN, TOP_STANCE_COLUMN)]
         if clash:
-            raise InputError(f"{self.config.input}: input already has output column {clash[0]!r}; rename it first")
+            raise InputError(f"{self._named()}: input already has output column {clash[0]!r}; rename it first")
+
+    def _named(self, record: Record | None = None) -> str:
+        """The input a message is about: the record's own file when there are several."""
+        if not self.several:
+            return str(self.config.input)
+        return str(record.columns.get(SOURCE_COLUMN)) if record is not None else ", ".join(map(str, self.inputs))
 
     def _score_window(self, window: list[Record]) -> list[dict]:
         """Output rows of a window: one per record, or one per passage in document mode."""
@@ -371,7 +403,7 @@ class ScoreJob:
             if self.config.on_error == "fail":
                 row_id = record.columns.get(self.config.id_column) if self.config.id_column else None
                 named = f" ({self.config.id_column}={row_id})" if row_id is not None else ""
-                raise RowError(f"{self.config.input}:{record.line}{named}: {record.error}")
+                raise RowError(f"{self._named(record)}:{record.line}{named}: {record.error}")
             rows.append({**self._input_columns(record), **{c: None for c in OUTPUT_COLUMNS}, "error": record.error})
         return rows
 
@@ -432,10 +464,7 @@ class ScoreJob:
         # opening the reader checks the header or schema, so a bad input fails before the work folder exists
         with output_lock(self.config.output):
             stats = ReadStats()
-            records = read_records(self.config.input, self.config.text_column, stats)
-            speaker = self.config.speaker_column
-            if speaker is not None and stats.columns is not None and speaker not in stats.columns:
-                raise InputError(f"{self.config.input}: no column {speaker!r} for --speaker-column")
+            records = self._records(stats)
             state = self._start(self._identity())
             try:
                 return self._run(state, records, stats)
@@ -444,13 +473,45 @@ class ScoreJob:
                     shutil.rmtree(self.work, ignore_errors=True)
                 raise
 
+    def _records(self, stats: ReadStats) -> Iterator[Record]:
+        """The records of every input in turn. Each input's header or schema is checked here, before any
+        work starts; with several inputs each record's columns begin with its ``source_file``."""
+        speaker = self.config.speaker_column
+        declared = []
+        for path in self.inputs:
+            own = ReadStats()
+            records = read_records(path, self.config.text_column, own)
+            if speaker is not None and own.columns is not None and speaker not in own.columns:
+                raise InputError(f"{path}: no column {speaker!r} for --speaker-column")
+            if self.several and own.columns is not None and SOURCE_COLUMN in own.columns:
+                raise InputError(f"{path}: input already has column {SOURCE_COLUMN!r}; rename it first")
+            declared.append(own.columns)
+            if not self.several:
+                stats.columns = own.columns
+                return _counting_blanks(records, own, stats)
+            records.close()
+        if all(columns is not None for columns in declared):
+            stats.columns = [SOURCE_COLUMN, *dict.fromkeys(c for columns in declared for c in columns)]
+        return self._chained(stats)
+
+    def _chained(self, stats: ReadStats) -> Iterator[Record]:
+        for path in self.inputs:
+            own = ReadStats()
+            for record in read_records(path, self.config.text_column, own):
+                if SOURCE_COLUMN in record.columns:
+                    raise InputError(f"{path}: input already has column {SOURCE_COLUMN!r}; rename it first")
+                record.columns = {SOURCE_COLUMN: str(path)} | record.columns
+                yield record
+            stats.blank_lines += own.blank_lines
+
     def _run(self, state: dict, records: Iterator[Record], stats: ReadStats) -> ScoreSummary:
         from tqdm import tqdm
 
         config = self.config
         self.summary = ScoreSummary(**{**state["summary"], "resumed_from": state["rows_done"]})
         started = time.monotonic()
-        total = count_rows(config.input) if config.progress else None
+        counts = [count_rows(path) for path in self.inputs] if config.progress else [None]
+        total = None if None in counts else sum(counts)
         if total is not None and config.limit is not None:
             total = min(total, config.limit)
         progress = tqdm(
@@ -492,8 +553,8 @@ class ScoreJob:
             state["columns"] = self._columns(stats, [])
             write_part([], self.work / f"part-000000.{self.out_format}", self.out_format, state["columns"], True)
             state["parts"].append(part_record(self.work / f"part-000000.{self.out_format}"))
-        if input_fingerprint(config.input) != state["identity"]["input_fingerprint"]:
-            raise InputError(f"{config.input}: the input changed while it was being scored; rerun the job")
+        if self._per_input(input_fingerprint) != state["identity"]["input_fingerprint"]:
+            raise InputError(f"{self._named()}: the input changed while it was being scored; rerun the job")
         text_column = "passage" if config.documents else config.text_column
         parts = [self.work / p["name"] for p in state["parts"]]
         with self._disk("every row is scored and checkpointed"):
