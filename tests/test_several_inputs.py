@@ -46,9 +46,10 @@ def test_a_quoted_glob_is_expanded_sorted_and_csv_headers_are_joined(tiny_model,
     assert result.exit_code == 0, result.output
     table = pq.read_table(out)
     assert table.column_names[:4] == [SOURCE_COLUMN, "id", "text", "desk"]
-    assert table.column(SOURCE_COLUMN).to_pylist() == [str(tmp_path / "part-1.csv")] * 3 + [
-        str(tmp_path / "part-2.csv")
-    ] * 3
+    assert (
+        table.column(SOURCE_COLUMN).to_pylist()
+        == [str(tmp_path / "part-1.csv")] * 3 + [str(tmp_path / "part-2.csv")] * 3
+    )
     assert table.column("desk").to_pylist() == ["wire"] * 3 + [None] * 3
     assert table.column("id").to_pylist() == [r["id"] for r in rows]
 
