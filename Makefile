@@ -58,6 +58,7 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 evaluate: model
 	$(VENV)/bin/diplostance evaluate data/corpus.jsonl --split heldout_test --split test --baselines \
