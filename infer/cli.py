@@ -102,6 +102,13 @@ def train(
             help="Fit per-class logit offsets with the temperature on the selection split (held-out dev).",
         ),
     ] = True,
+    freeze_word_embeddings: Annotated[
+        bool,
+        typer.Option(
+            "--freeze-word-embeddings/--train-word-embeddings",
+            help="Keep the pretrained word-piece embeddings fixed (words the corpus lacks keep their meaning).",
+        ),
+    ] = False,
 ) -> None:
     """Fine-tune the classifier, calibrate it, evaluate on the test splits and write the model folder."""
     from diplostance.train.data import DataError
@@ -119,6 +126,7 @@ def train(
         teacher_logits=teacher_logits,
         transfer_size=transfer_size,
         prior_shift=prior_shift,
+        freeze_word_embeddings=freeze_word_embeddings,
     )
     if data:
         config.data = list(data)

@@ -67,6 +67,9 @@ class TrainConfig:
     bf16: bool = True
     export_onnx: bool = True
     prior_shift: bool = True  # per-class logit offsets fitted with T on the selection split (calibrate.py)
+    freeze_word_embeddings: bool = False
+    """Keep the encoder's word-piece embedding matrix fixed: a word the corpus lacks keeps the meaning
+    pretraining gave it instead of drifting with its co-trained neighbours, and the step is ~12% cheaper."""
     teacher_logits: Path | None = None
     distill_temperature: float = 2.0
     distill_alpha: float = 0.7
@@ -158,6 +161,8 @@ def train(config: TrainConfig) -> dict:
     select_on = "heldout_dev" if splits["heldout_dev"] else "dev"
     base = Path(config.base_model) if config.base_model else default_base_model()
     model, tokenizer = build_classifier(base)
+    if config.freeze_word_embeddings:
+        model.get_input_embeddings().weight.requires_grad_(False)
     datasets = {
         name: _dataset(tokenizer, [e.text for e in rows], [LABEL2ID[e.label] for e in rows], config.max_length)
         for name, rows in splits.items()
