@@ -103,3 +103,30 @@ def test_prior_shift_recovers_a_label_prior_change_and_lands_in_the_output_bias(
     add_output_bias(model, shift)
     after = model(**batch).logits.detach().numpy()
     assert np.allclose(after - before, shift, atol=1e-5)
+
+
+def test_frozen_word_embeddings_stay_as_pretrained_while_the_rest_learns(tmp_path):
+    from conftest import write_tiny_base, write_tiny_corpus
+    from diplostance.train.finetune import TrainConfig, train
+    from safetensors.torch import load_file
+
+    base = write_tiny_base(tmp_path / "base")
+    pretrained, _ = build_classifier(base)
+    out = tmp_path / "model"
+    config = TrainConfig(
+        data=[write_tiny_corpus(tmp_path / "corpus.jsonl")],
+        out=out,
+        base_model=base,
+        epochs=1,
+        learning_rate=3e-3,
+        batch_size=8,
+        export_onnx=False,
+        freeze_word_embeddings=True,
+    )
+    train(config)
+    trained = load_file(out / "model.safetensors")
+    name = next(k for k in trained if k.endswith("word_embeddings.weight"))
+    layer = next(k for k in trained if k.endswith("layer.0.attention.self.query.weight"))
+    state = pretrained.state_dict()
+    assert torch.equal(trained[name], state[name])
+    assert not torch.equal(trained[layer], state[layer])
