@@ -149,11 +149,13 @@ def score(
         list[Path],
         typer.Argument(
             metavar="INPUT...",
-            help="Input .jsonl, .csv or .parquet (.gz too); '-' for stdin. Several files or a quoted glob "
+            help="Input .jsonl, .csv or .parquet (.gz or .zst too); '-' for stdin. Several files or a quoted glob "
             "('data/*.csv') go into one output with a source_file column.",
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", help="Output .jsonl, .csv or .parquet (.gz too); '-' for stdout.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Output .jsonl, .csv or .parquet (.gz or .zst too); '-' for stdout.")
+    ],
     model: ModelOption = None,
     text_column: Annotated[str, typer.Option("--text-column", help="Column holding the statement.")] = "text",
     id_column: Annotated[str, typer.Option("--id-column", help="Named in error messages.")] = "id",

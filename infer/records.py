@@ -51,29 +51,40 @@ class ReadStats:
     columns: list[str] | None = None
 
 
-def is_gzip(path: str | Path) -> bool:
-    return Path(path).suffix.lower() == ".gz"
+COMPRESSIONS = (".gz", ".zst")
+
+
+def compression(path: str | Path) -> str | None:
+    """'.gz' (gzip) or '.zst' (Zstandard) when the name ends so, else None."""
+    suffix = Path(path).suffix.lower()
+    return suffix if suffix in COMPRESSIONS else None
 
 
 def file_format(path: str | Path) -> str:
-    """'jsonl', 'csv' or 'parquet' from the file extension; ``.jsonl.gz`` and ``.csv.gz`` are gzip-compressed."""
+    """'jsonl', 'csv' or 'parquet' from the file extension; ``.jsonl.gz``/``.csv.gz`` are gzip-compressed,
+    ``.jsonl.zst``/``.csv.zst`` Zstandard-compressed."""
     suffix = Path(path).suffix.lower()
-    if suffix == ".zst":
-        raise InputError(f"{path}: zstandard is not supported; decompress it (zstd -d) or use gzip (.gz)")
-    if is_gzip(path):
+    if compression(path):
         suffix = Path(Path(path).stem).suffix.lower()
         if suffix == ".parquet":
-            raise InputError(f"{path}: Parquet compresses its own columns; drop the .gz")
+            raise InputError(f"{path}: Parquet compresses its own columns; drop the {compression(path)}")
     if suffix not in FORMATS:
         raise InputError(
-            f"{path}: unsupported extension {suffix!r}; use .jsonl, .csv or .parquet (or .jsonl.gz, .csv.gz)"
+            f"{path}: unsupported extension {suffix!r}; use .jsonl, .csv or .parquet (or .jsonl.gz, .csv.zst, ...)"
         )
     return FORMATS[suffix]
 
 
 def open_binary(path: Path) -> BinaryIO:
-    """The file's bytes, decompressed on the fly for ``.gz``."""
-    return gzip.open(path, "rb") if is_gzip(path) else path.open("rb")
+    """The file's bytes, decompressed on the fly for ``.gz`` and ``.zst``."""
+    kind = compression(path)
+    if kind == ".gz":
+        return gzip.open(path, "rb")
+    if kind == ".zst":
+        import zstandard
+
+        return io.BufferedReader(zstandard.open(path, "rb"))  # buffered: readers iterate by line
+    return path.open("rb")
 
 
 def not_a_file(path: Path) -> str:

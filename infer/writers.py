@@ -23,7 +23,7 @@ from pathlib import Path
 
 from diplostance.model.labels import LABELS
 
-from .records import file_format
+from .records import compression, file_format
 
 PROBABILITY_COLUMNS = tuple(f"p_{label}" for label in LABELS)
 PARTY_COLUMNS = ("actor", "counterpart", "issue")
@@ -207,7 +207,7 @@ def join_parts(
     for CSV input, keeps the numeric columns numeric (``csv_column_types``). JSONL input keeps its values as
     JSON text: a JSON number and a JSON string of digits can no longer be told apart in the parts."""
     with removed_on_failure(sidecar(out, "tmp")) as tmp:
-        _join_parts(parts, tmp, fmt, columns, text_column, out.suffix.lower() == ".gz", csv_input)
+        _join_parts(parts, tmp, fmt, columns, text_column, compression(out), csv_input)
         tmp.replace(out)
     directory = os.open(out.parent, os.O_RDONLY)
     try:
@@ -222,7 +222,7 @@ def _join_parts(
     fmt: str,
     columns: Sequence[str],
     text_column: str | None,
-    compress: bool = False,
+    compress: str | None = None,
     csv_input: bool = False,
 ) -> None:
     if fmt == "parquet":
@@ -239,8 +239,7 @@ def _join_parts(
                 writer.write_table(_typed(pq.read_table(part), types).replace_schema_metadata(schema.metadata))
     else:
         with tmp.open("wb") as raw:
-            # mtime=0: the same rows give the same bytes (resume and rerun compare equal)
-            target = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) if compress else raw
+            target = _compressed(raw, compress)
             for part in parts:
                 with part.open("rb") as source:
                     shutil.copyfileobj(source, target)
@@ -248,6 +247,19 @@ def _join_parts(
                 target.close()
     with tmp.open("rb+") as handle:
         os.fsync(handle.fileno())
+
+
+def _compressed(raw, kind: str | None):
+    """A writer over ``raw`` that compresses as ``kind`` says ('.gz', '.zst' or None: as is). Both are
+    deterministic (gzip with mtime=0, no name; zstd with a fixed level and no content size), so the same
+    rows give the same bytes and a resumed run compares equal to an uninterrupted one."""
+    if kind == ".gz":
+        return gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0)
+    if kind == ".zst":
+        import zstandard
+
+        return zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=False)
+    return raw
 
 
 def recorded_text_column(path: Path) -> str | None:
