@@ -261,12 +261,6 @@ def write_document_summary(scored: Path, out: Path, id_column: str | None) -> No
     write_part(documents, out, file_format(out), columns, header=True)
 
 
-def _counting_blanks(records: Iterator[Record], own: ReadStats, stats: ReadStats) -> Iterator[Record]:
-    """The records of one input; its blank-line count lands in ``stats`` once it is read to the end."""
-    yield from records
-    stats.blank_lines += own.blank_lines
-
-
 def _windows(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
     window: list[Record] = []
     for record in records:
@@ -476,23 +470,27 @@ class ScoreJob:
     def _records(self, stats: ReadStats) -> Iterator[Record]:
         """The records of every input in turn. Each input's header or schema is checked here, before any
         work starts; with several inputs each record's columns begin with its ``source_file``."""
-        speaker = self.config.speaker_column
+        if not self.several:
+            records = read_records(self.inputs[0], self.config.text_column, stats)
+            self._check_declared(self.inputs[0], stats.columns)
+            return records
         declared = []
         for path in self.inputs:
             own = ReadStats()
-            records = read_records(path, self.config.text_column, own)
-            if speaker is not None and own.columns is not None and speaker not in own.columns:
-                raise InputError(f"{path}: no column {speaker!r} for --speaker-column")
-            if self.several and own.columns is not None and SOURCE_COLUMN in own.columns:
-                raise InputError(f"{path}: input already has column {SOURCE_COLUMN!r}; rename it first")
+            read_records(path, self.config.text_column, own).close()  # opened only to check it now
+            self._check_declared(path, own.columns)
             declared.append(own.columns)
-            if not self.several:
-                stats.columns = own.columns
-                return _counting_blanks(records, own, stats)
-            records.close()
         if all(columns is not None for columns in declared):
             stats.columns = [SOURCE_COLUMN, *dict.fromkeys(c for columns in declared for c in columns)]
         return self._chained(stats)
+
+    def _check_declared(self, path: Path, columns: list[str] | None) -> None:
+        """The checks a declared header (CSV, Parquet) allows before scoring; JSONL declares none."""
+        speaker = self.config.speaker_column
+        if columns is not None and speaker is not None and speaker not in columns:
+            raise InputError(f"{path}: no column {speaker!r} for --speaker-column")
+        if columns is not None and self.several and SOURCE_COLUMN in columns:
+            raise InputError(f"{path}: input already has column {SOURCE_COLUMN!r}; rename it first")
 
     def _chained(self, stats: ReadStats) -> Iterator[Record]:
         for path in self.inputs:
