@@ -290,9 +290,11 @@ class ScoreJob:
             if not path.is_file():
                 raise InputError(f"{path}: {not_a_file(path)}")
             check_output(path, config.output)
-        named_twice = [p for p in self.inputs if [q.resolve() for q in self.inputs].count(p.resolve()) > 1]
-        if named_twice:
-            raise InputError(f"{named_twice[0]}: named twice among the inputs; every file is scored once")
+        seen: set[Path] = set()
+        for path in self.inputs:  # a glob over thousands of files: one resolve each
+            if path.resolve() in seen:
+                raise InputError(f"{path}: named twice among the inputs; every file is scored once")
+            seen.add(path.resolve())
         self.out_format = file_format(config.output)
         self.work = work_dir_for(config.output)
         self.checkpoint_path = self.work / "checkpoint.json"
