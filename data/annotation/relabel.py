@@ -41,9 +41,9 @@ def reviews(name: str) -> tuple[dict[str, dict], list[dict[str, str]]]:
     return flagged, per_reviewer
 
 
-def resulting_label(current: str, decision: str) -> str:
-    """The label a decision leaves: ``keep`` leaves the current one."""
-    return current if decision == "keep" else decision
+def review_labels(unit: dict, per_reviewer: list[dict[str, str]]) -> list[str]:
+    """The label each review of ``unit`` leaves (``keep`` leaves the current one), in reviewer order."""
+    return [unit["label"] if r[unit["id"]] == "keep" else r[unit["id"]] for r in per_reviewer if unit["id"] in r]
 
 
 def adjudication(name: str, out: Path) -> None:
@@ -52,7 +52,7 @@ def adjudication(name: str, out: Path) -> None:
     done = {d["id"] for d in read_jsonl(done_path)} if done_path.is_file() else set()
     rows = []
     for unit_id, unit in flagged.items():
-        labels = [resulting_label(unit["label"], r[unit_id]) for r in per_reviewer if unit_id in r]
+        labels = review_labels(unit, per_reviewer)
         if len(labels) >= 2 and len(set(labels)) > 1 and unit_id not in done:
             rows.append(unit | {f"review_{n}": label for n, label in enumerate(labels, 1)})
     write_jsonl(out, rows)
@@ -65,7 +65,7 @@ def merge(name: str) -> None:
     decided = {d["id"]: d["label"] for d in read_jsonl(done_path)} if done_path.is_file() else {}
     final, first, second = [], [], []
     for unit_id, unit in flagged.items():
-        labels = [resulting_label(unit["label"], r[unit_id]) for r in per_reviewer if unit_id in r]
+        labels = review_labels(unit, per_reviewer)
         if len(labels) < 2:
             continue
         first.append(labels[0])
