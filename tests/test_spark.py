@@ -11,7 +11,6 @@ import csv
 import json
 import os
 import shutil
-import statistics
 import sys
 from pathlib import Path
 
@@ -142,8 +141,12 @@ def test_task_carries_the_model_path_not_the_weights(spark, statements, tiny_mod
 
 
 def test_score_files_with_spark_writes_parquet(spark, statements, tiny_model, local, tmp_path):
-    # A threshold in the middle of the confidences, so that some rows abstain and some do not.
-    threshold = statistics.median(row["confidence"] for row in local.values() if row["error"] is None) + 0.00005
+    # A threshold between two distinct confidences in the middle, so that some rows abstain and some do not
+    # (the tiny model gives many rows the same 4-decimal confidence: median + epsilon could lie above them all).
+    confidences = sorted({row["confidence"] for row in local.values() if row["error"] is None})
+    assert len(confidences) >= 2, confidences
+    middle = len(confidences) // 2
+    threshold = (confidences[middle - 1] + confidences[middle]) / 2
     expected = score_locally(tiny_model, statements, tmp_path / "local.jsonl", threshold)
     assert {row.get("abstained") for row in expected.values()} == {True, False, None}
     out = tmp_path / "scored"
