@@ -28,31 +28,11 @@ INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 
 def export_onnx(folder: str | Path) -> Path:
     """Write ``folder/model.onnx`` (int8) from ``folder``'s safetensors weights; return its path."""
-    import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from transformers import AutoModelForSequenceClassification
 
     folder = Path(folder)
-    model = AutoModelForSequenceClassification.from_pretrained(folder, use_safetensors=True).eval()
-    names = [name for name in INPUT_NAMES if name in model_input_names(model)]  # MPNet has no token_type_ids
-    example = {name: torch.ones((2, 16), dtype=torch.long) for name in names}
-    if "token_type_ids" in example:
-        example["token_type_ids"] = torch.zeros_like(example["token_type_ids"])
-    dynamic = {name: {0: "batch", 1: "sequence"} for name in names} | {"logits": {0: "batch"}}
-    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fp32 = Path(tmp) / "model_fp32.onnx"
-        torch.onnx.export(
-            model,
-            (),
-            str(fp32),
-            kwargs=example,
-            input_names=names,
-            output_names=["logits"],
-            dynamic_axes=dynamic,
-            opset_version=17,
-            dynamo=False,
-        )
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = export_fp32(folder, Path(tmp) / "model_fp32.onnx")
         quantize_dynamic(
             fp32,
             folder / ONNX_NAME,
@@ -61,6 +41,33 @@ def export_onnx(folder: str | Path) -> Path:
             nodes_to_exclude=_kept_in_fp32(fp32),
         )
     return folder / ONNX_NAME
+
+
+def export_fp32(folder: str | Path, path: Path) -> Path:
+    """Write the fp32 graph of ``folder``'s model to ``path`` (dynamic batch and sequence axes)."""
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    model = AutoModelForSequenceClassification.from_pretrained(folder, use_safetensors=True).eval()
+    names = [name for name in INPUT_NAMES if name in model_input_names(model)]  # MPNet has no token_type_ids
+    example = {name: torch.ones((2, 16), dtype=torch.long) for name in names}
+    if "token_type_ids" in example:
+        example["token_type_ids"] = torch.zeros_like(example["token_type_ids"])
+    dynamic = {name: {0: "batch", 1: "sequence"} for name in names} | {"logits": {0: "batch"}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (),
+            str(path),
+            kwargs=example,
+            input_names=names,
+            output_names=["logits"],
+            dynamic_axes=dynamic,
+            opset_version=17,
+            dynamo=False,
+        )
+    return path
 
 
 def _kept_in_fp32(graph_path: Path) -> list[str]:
