@@ -1,12 +1,15 @@
 """Throughput of diplostance against the plain transformers pipeline, on the same statements.
 
-    python benchmarks/throughput.py [--model DIR] [--n 5000] [--runs 3]
+    python benchmarks/throughput.py [--model DIR] [--n 5000] [--runs 3] [--lengths short,long]
     python benchmarks/throughput.py --large 200000     # end-to-end `diplostance score` on a JSONL file
 
 Each system runs in its own subprocess (so peak memory is its own): it loads the model,
 warms up on 64 statements, then scores the same N statements ``--runs`` times; we report
 the median statements/second, the ratio to the pipeline's default call, and peak RSS.
-Statements are sampled from data/corpus.jsonl (realistic lengths) and repeated to N.
+Statements are sampled from data/corpus.jsonl and repeated to N, once per length class:
+``short`` (24-64 tokens, the typical briefing sentence), ``long`` (100 tokens or more: the corpus
+has one statement over 160 tokens, and the model reads at most 128, so this is the heaviest row it
+computes) and ``mixed`` (the corpus as it is).
 Then, per backend, top-label agreement with fp32 and macro-F1 on the held-out splits. Timings on a shared CPU are
 noisy: compare the ratios measured side by side in one run, not absolute numbers.
 """
@@ -35,17 +38,25 @@ SYSTEMS = {
     "bf16": "diplostance, bf16 backend (default on bf16 CPUs)",
 }
 BACKENDS = ("torch", "onnx", "bf16")
+LENGTHS = {"short": (24, 64), "long": (100, 10_000), "mixed": (0, 10_000)}
+"""Token counts (with special tokens, before truncation) of each length class."""
 
 
-def statements(n: int, seed: int = 0) -> list[str]:
+def statements(n: int, seed: int = 0, length: str = "mixed", model: str | None = None) -> list[str]:
     texts = [json.loads(line)["text"] for line in CORPUS.read_text().splitlines()]
+    if length != "mixed":
+        from transformers import AutoTokenizer
+
+        low, high = LENGTHS[length]
+        counts = [len(ids) for ids in AutoTokenizer.from_pretrained(model)(texts)["input_ids"]]
+        texts = [t for t, c in zip(texts, counts) if low <= c <= high]
     random.Random(seed).shuffle(texts)
     return (texts * (n // len(texts) + 1))[:n]
 
 
-def run_system(system: str, model: str, n: int, runs: int) -> dict:
+def run_system(system: str, model: str, n: int, runs: int, length: str) -> dict:
     """Time one system in this process; return rows/s per run and peak RSS (MB)."""
-    texts = statements(n)
+    texts = statements(n, length=length, model=model)
     if system.startswith("pipeline"):
         from transformers import pipeline
 
@@ -91,22 +102,28 @@ def heldout_accuracy(model: str) -> None:
         print(f"  {backend}: top label = fp32 torch on {agree:.2%}, macro-F1 {f1:.4f}")
 
 
-def compare(model: str, n: int, runs: int) -> None:
-    results = {}
-    for system in SYSTEMS:
-        command = [sys.executable, __file__, "--model", model, "--n", str(n), "--runs", str(runs), "--system", system]
-        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-        results[system] = json.loads(output.strip().splitlines()[-1])
-        print(f"  {system}: done", file=sys.stderr)
-    baseline = statistics.median(results["pipeline"]["rates"])
-    print(f"\n{n} statements, median of {runs} runs, {os.cpu_count()} cores\n")
-    print("| system | statements/s | × pipeline default | peak RSS (MB) |")
-    print("|---|---|---|---|")
-    for system, label in SYSTEMS.items():
-        rate = statistics.median(results[system]["rates"])
-        print(f"| {label} | {rate:.1f} | {rate / baseline:.2f} | {results[system]['peak_rss_mb']:.0f} |")
-    shares = ", ".join(f"{s} {results[s]['tokenise_share']:.1%}" for s in BACKENDS)
-    print(f"\ntokenisation share of diplostance scoring time: {shares}")
+def compare(model: str, n: int, runs: int, lengths: list[str]) -> None:
+    print(f"{n} statements per length class, median of {runs} runs, {os.cpu_count()} cores")
+    for length in lengths:
+        results = {}
+        for system in SYSTEMS:
+            command = [sys.executable, __file__, "--model", model, "--n", str(n), "--runs", str(runs)]
+            command += ["--system", system, "--lengths", length]
+            output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+            results[system] = json.loads(output.strip().splitlines()[-1])
+            print(f"  {length} {system}: done", file=sys.stderr)
+        baseline = statistics.median(results["pipeline"]["rates"])
+        previous = statistics.median(results["onnx"]["rates"])
+        low, high = LENGTHS[length]
+        print(f"\n{length} statements ({low}-{high} tokens)\n")
+        print("| system | statements/s | × pipeline default | × onnx int8 (previous default) | peak RSS (MB) |")
+        print("|---|---|---|---|---|")
+        for system, label in SYSTEMS.items():
+            rate = statistics.median(results[system]["rates"])
+            rss = results[system]["peak_rss_mb"]
+            print(f"| {label} | {rate:.1f} | {rate / baseline:.2f} | {rate / previous:.2f} | {rss:.0f} |")
+        shares = ", ".join(f"{s} {results[s]['tokenise_share']:.1%}" for s in BACKENDS)
+        print(f"\ntokenisation share of diplostance scoring time: {shares}")
     heldout_accuracy(model)
 
 
@@ -150,14 +167,18 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--system", choices=SYSTEMS)
+    parser.add_argument("--lengths", default="short,long", help="Length classes, comma-separated: short, long, mixed.")
     parser.add_argument("--large", type=int, metavar="ROWS")
     args = parser.parse_args()
     if args.system:
-        print(json.dumps(run_system(args.system, args.model, args.n, args.runs)))
+        print(json.dumps(run_system(args.system, args.model, args.n, args.runs, args.lengths)))
     elif args.large:
         large(args.model, args.large)
     else:
-        compare(args.model, args.n, args.runs)
+        lengths = args.lengths.split(",")
+        if unknown := set(lengths) - set(LENGTHS):
+            parser.error(f"unknown length class {', '.join(sorted(unknown))}: expected {', '.join(LENGTHS)}")
+        compare(args.model, args.n, args.runs, lengths)
 
 
 if __name__ == "__main__":
