@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
+from conftest import TINY_CORPUS
 from diplostance.model.classifier import build_classifier
 from diplostance.model.labels import LABEL2ID
 from diplostance.model.tokenization import encode, pad_batch, padded_length
@@ -130,3 +132,20 @@ def test_frozen_word_embeddings_stay_as_pretrained_while_the_rest_learns(tmp_pat
     state = pretrained.state_dict()
     assert torch.equal(trained[name], state[name])
     assert not torch.equal(trained[layer], state[layer])
+
+
+def test_teacher_logits_are_exact_per_row_and_reused_only_from_the_same_teacher(tiny_model, tmp_path):
+    """`python -m diplostance.train.distill` re-scores only new texts: that is sound because a row's
+    teacher logits do not depend on the other rows scored with it, and only for the same teacher."""
+    from diplostance.train.distill import TeacherRow, known_logits, teacher_logits, text_key, write_teacher_logits
+
+    texts = [text for text, _ in TINY_CORPUS]
+    together = teacher_logits(tiny_model, texts)
+    assert np.array_equal(teacher_logits(tiny_model, texts[3:7]), together[3:7])
+    rows = [TeacherRow(f"t{i}", t, None, "test", z) for i, (t, z) in enumerate(zip(texts, together))]
+    write_teacher_logits(tmp_path, rows, {"teacher_fingerprint": "abc"})
+    reused = known_logits(tmp_path, "abc")
+    assert set(reused) == {text_key(t) for t in texts}
+    assert np.allclose(reused[text_key(texts[5])], together[5], atol=5e-5)
+    assert known_logits(tmp_path, "another teacher") == {}
+    assert known_logits(tmp_path / "missing", "abc") == {}

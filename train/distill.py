@@ -106,6 +106,18 @@ def teacher_logits(folder: str | Path, texts: list[str], *, bf16: bool = True, b
     )
 
 
+def known_logits(folder: Path, fingerprint: str) -> dict[str, np.ndarray]:
+    """Logits already in ``folder`` from the same teacher (same fingerprint), by text.
+
+    The teacher's logits are exact per row (``batched_logits``), so a text scored in an earlier run
+    has the numbers a fresh run would give: re-deriving the file after new rows join the corpus
+    scores only the new texts (minutes instead of the whole corpus with all-mpnet-base-v2)."""
+    meta = folder / TEACHER_NAME
+    if not meta.is_file() or json.loads(meta.read_text()).get("teacher_fingerprint") != fingerprint:
+        return {}
+    return {text_key(row.text): row.logits for row in read_teacher_logits(folder)}
+
+
 def _relative(value, root: Path):
     """A path under the project root (or a list of them) as a relative path; anything else unchanged."""
     if isinstance(value, list):
@@ -140,15 +152,20 @@ def main() -> None:
                 seen.add(text_key(item["text"]))
                 transfer.append(TeacherRow(item["id"], item["text"], None, item.get("origin", path.name), None))
     rows = [r for r in labelled + transfer if text_key(r.text) not in heldout]
-    logits = teacher_logits(args.teacher, [r.text for r in rows])
-    rows = [TeacherRow(r.id, r.text, r.label, r.origin, z) for r, z in zip(rows, logits)]
+    fingerprint = verify_manifest(args.teacher)
+    known = known_logits(args.out, fingerprint)
+    new = list({text_key(r.text): r.text for r in rows if text_key(r.text) not in known}.items())
+    if new:
+        known |= dict(zip([key for key, _ in new], teacher_logits(args.teacher, [text for _, text in new])))
+    print(f"{len(new)} texts scored by the teacher, {len(rows) - len(new)} reused from {args.out}")
+    rows = [TeacherRow(r.id, r.text, r.label, r.origin, known[text_key(r.text)]) for r in rows]
     metrics = json.loads((args.teacher / "metrics.json").read_text())
     root = DISTILL_DIR.parent.parent
     config = json.loads((args.teacher / "training_config.json").read_text())
     config = {k: _relative(v, root) for k, v in config.items()}  # provenance without this machine's paths
     teacher = {
         "teacher_folder": os.path.relpath(args.teacher.resolve(), root),
-        "teacher_fingerprint": verify_manifest(args.teacher),
+        "teacher_fingerprint": fingerprint,
         "teacher_config": config,
         "teacher_heldout_test": metrics.get("heldout_test", {}).get("macro_f1"),
         "labelled_rows": sum(r.label is not None for r in rows),
