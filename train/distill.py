@@ -154,10 +154,11 @@ def main() -> None:
     rows = [r for r in labelled + transfer if text_key(r.text) not in heldout]
     fingerprint = verify_manifest(args.teacher)
     known = known_logits(args.out, fingerprint)
+    reused = sum(text_key(r.text) in known for r in rows)
     new = list({text_key(r.text): r.text for r in rows if text_key(r.text) not in known}.items())
     if new:
         known |= dict(zip([key for key, _ in new], teacher_logits(args.teacher, [text for _, text in new])))
-    print(f"{len(new)} texts scored by the teacher, {len(rows) - len(new)} reused from {args.out}")
+    print(f"{len(new)} texts scored by the teacher; {reused} rows reuse the logits in {args.out}")
     rows = [TeacherRow(r.id, r.text, r.label, r.origin, known[text_key(r.text)]) for r in rows]
     metrics = json.loads((args.teacher / "metrics.json").read_text())
     root = DISTILL_DIR.parent.parent
