@@ -21,11 +21,11 @@ import json
 import random
 import statistics
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from throughput import timed_rates
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "data" / "corpus.jsonl"
@@ -115,16 +115,6 @@ class BatchedSession:
         return result
 
 
-def rate(score, token_ids: list[list[int]], runs: int) -> float:
-    score(token_ids[:64])
-    rates = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        score(token_ids)
-        rates.append(len(token_ids) / (time.perf_counter() - start))
-    return statistics.median(rates)
-
-
 def main() -> None:
     from diplostance.infer import StanceClassifier
     from diplostance.model.labels import LABELS
@@ -167,7 +157,7 @@ def main() -> None:
         print(f"{len(speed_ids)} training statements for speed (median of {args.runs}), {len(heldout)} held-out")
         print("| system | statements/s | x bf16 | top label = fp32 | held-out macro-F1 | max change with batch-mates |")
         print("|---|---|---|---|---|---|")
-        rates = {name: rate(score, speed_ids, args.runs) for name, score in systems.items()}
+        rates = {name: statistics.median(timed_rates(score, speed_ids, args.runs)) for name, score in systems.items()}
         order = list(range(len(heldout_ids)))
         random.Random(1).shuffle(order)
         for name, score in systems.items():

@@ -54,6 +54,17 @@ def statements(n: int, seed: int = 0, length: str = "mixed", model: str | None =
     return (texts * (n // len(texts) + 1))[:n]
 
 
+def timed_rates(score, items: list, runs: int) -> list[float]:
+    """Items/second of ``runs`` calls of ``score(items)``, after a warm-up call on the first 64."""
+    score(items[:64])
+    rates = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        score(items)
+        rates.append(len(items) / (time.perf_counter() - start))
+    return rates
+
+
 def run_system(system: str, model: str, n: int, runs: int, length: str) -> dict:
     """Time one system in this process; return rows/s per run and peak RSS (MB)."""
     texts = statements(n, length=length, model=model)
@@ -70,12 +81,7 @@ def run_system(system: str, model: str, n: int, runs: int, length: str) -> dict:
 
         classifier = StanceClassifier.from_pretrained(model, backend=system)
         score = classifier.predict
-    score(texts[:64])
-    rates = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        score(texts)
-        rates.append(len(texts) / (time.perf_counter() - start))
+    rates = timed_rates(score, texts, runs)
     result = {"rates": rates, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     if not system.startswith("pipeline"):  # the share of scoring time spent turning text into token ids
         start = time.perf_counter()
