@@ -109,13 +109,14 @@ class BatchedSession:
             out = self.session.run(["logits"], {k: v for k, v in feed.items() if k in self.names})[0]
             return rows, out[: len(rows)]
 
-        result = np.zeros((len(token_ids), 4), dtype=np.float32)
+        result = np.zeros((len(token_ids), self.session.get_outputs()[0].shape[-1]), dtype=np.float32)
         for rows, out in self.pool.map(run, length_batches(token_ids, self.max_length, BATCH_ROWS)):
             result[rows] = out
         return result
 
 
 def main() -> None:
+    import onnx
     from diplostance.infer import StanceClassifier
     from diplostance.model.labels import LABELS
     from diplostance.model.metrics import classification_metrics
@@ -146,7 +147,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = export_fp32(args.model, Path(tmp) / "fp32.onnx")
         calibration_ids = torch_fp32.encode([r["text"] for r in train[: args.calibration]])
-        names = {"input_ids", "attention_mask", "token_type_ids"}
+        names = {i.name for i in onnx.load(str(fp32)).graph.input}  # MPNet has no token_type_ids
         for method in ("minmax", "moving-average"):
             for keep_down in (False, True):
                 name = f"static int8 {method}{', FFN down fp32' if keep_down else ''}"
